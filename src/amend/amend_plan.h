@@ -1,0 +1,52 @@
+/*
+ * amend_plan.h — the amend planner: (header cluster, request) -> refusal,
+ * no-op, or the new header cluster plus the minimal list of byte ranges
+ * that differ from the old one.
+ *
+ * Trust: `cluster` is hostile; it is parsed with qcow2_parse() first.
+ * Pure: no I/O, no allocation, no libc. Shared by host tests, fuzzers
+ * and the guest.
+ */
+#ifndef INSTAR_AMEND_PLAN_H
+#define INSTAR_AMEND_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/amend/amend_request.h"
+#include "src/amend/amend_status.h"
+
+#define AMEND_MAX_PATCHES 32u
+
+/* One changed range: new bytes are out_cluster[offset, offset+length). */
+struct amend_patch {
+	uint32_t offset;
+	uint32_t length;
+};
+
+struct amend_plan {
+	enum amend_status status;
+	uint32_t result_version;     /* 2 or 3 */
+	bool result_lazy;
+	uint32_t n_patches;
+	uint32_t patch_bytes;
+	struct amend_patch patches[AMEND_MAX_PATCHES];
+};
+
+/* Plan an amend of the header cluster `cluster` (`len` bytes: the whole
+ * first cluster of the image). On AMEND_CHANGED, `out_cluster` (also
+ * `len` bytes, not overlapping `cluster`) holds the complete new header
+ * cluster and plan->patches lists every range where it differs from
+ * `cluster`. On any other status `out_cluster` is unspecified. */
+enum amend_status amend_plan(const uint8_t *cluster, size_t len,
+			     const struct amend_request *req,
+			     uint8_t *out_cluster, struct amend_plan *plan);
+
+/* Apply plan->patches, copying from `new_cluster` into `target`. Both
+ * are `len` bytes. Returns false (and changes nothing) if any patch does
+ * not lie inside `len`. */
+bool amend_apply(const struct amend_plan *plan, const uint8_t *new_cluster,
+		 uint8_t *target, size_t len);
+
+#endif

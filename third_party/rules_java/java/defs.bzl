@@ -1,0 +1,10 @@
+"""Offline stand-in for rules_java: forwards to Bazel 4's native rules."""
+
+def java_import(**kwargs):
+    native.java_import(**kwargs)
+
+def java_runtime(**kwargs):
+    native.java_runtime(**kwargs)
+
+def java_toolchain(**kwargs):
+    native.java_toolchain(**kwargs)
