@@ -17,6 +17,10 @@
 #include "src/amend/amend_request.h"
 #include "src/amend/amend_status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define AMEND_MAX_PATCHES 32u
 
 /* One changed range: new bytes are out_cluster[offset, offset+length). */
@@ -48,5 +52,9 @@ enum amend_status amend_plan(const uint8_t *cluster, size_t len,
  * not lie inside `len`. */
 bool amend_apply(const struct amend_plan *plan, const uint8_t *new_cluster,
 		 uint8_t *target, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -17,6 +17,10 @@
 
 #include "src/qcow2/qcow2_err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Most header extensions a header cluster may carry before we refuse. */
 #define QCOW2_MAX_EXTENSIONS 64u
 
@@ -69,5 +73,9 @@ static inline uint32_t qcow2_cluster_size(const struct qcow2_header *h)
 {
 	return (uint32_t)1 << h->cluster_bits;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# install-deps.sh — install the Debian 12 packages instar builds and tests
+# with. Everything comes from Debian's archive; nothing else is fetched.
+# Idempotent: apt-get runs only when a package is missing.
+set -euo pipefail
+
+PACKAGES=(
+	# Bazel 4.2.3, used fully offline (see WORKSPACE, third_party/)
+	bazel-bootstrap
+	# compiler for host, guest and fuzzers; libFuzzer, sanitizers, llvm-cov
+	clang-14 libfuzzer-14-dev libclang-rt-14-dev llvm-14
+	# AFL++ 4.04c
+	afl++
+	# googletest
+	libgtest-dev
+	# host lockdown: seccomp allow-list and capability dropping
+	libseccomp-dev libcap-ng-dev
+	# qemu-img / qemu-io / qemu-nbd: the reference oracle of the tests
+	qemu-utils
+	# benchmark, seccomp ordering test, test-result summary, objcopy
+	hyperfine strace python3 binutils
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "install-deps: installing: ${missing[*]}"
+	SUDO=""
+	[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+	$SUDO apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
+		--no-install-recommends "${missing[@]}"
+else
+	echo "install-deps: all ${#PACKAGES[@]} packages present"
+fi

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test.sh — run every instar test: the whole Bazel test suite twice, in the
+# plain build and under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then print one line `N passed, N failed[, N skipped]` counting test
+# cases (googletest cases and the cases of the shell suites) of both runs.
+# Exit status is non-zero when anything failed.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+
+if [ ! -e /dev/kvm ]; then
+	echo "test.sh: /dev/kvm is missing: the KVM sandbox tests will FAIL" >&2
+fi
+
+BAZEL=(bazel)
+total_p=0 total_f=0 total_s=0
+status=0
+
+labels=$("${BAZEL[@]}" query 'tests(//...)' 2>/dev/null | sort)
+if [ -z "$labels" ]; then
+	echo "test.sh: bazel query found no tests" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+for config in plain asan; do
+	args=()
+	[ "$config" = asan ] && args=(--config=asan)
+	echo "=== bazel test ${args[*]:-} //... ($config)"
+	since=$(date +%s)
+	sleep 1  # test.xml mtimes of this run are then strictly newer
+	"${BAZEL[@]}" test "${args[@]}" --test_output=errors //... 2>&1 |
+		grep -v -e '^Loading' -e '^Analyzing' -e '^\[' -e '^INFO: From'
+	rc=${PIPESTATUS[0]}
+	[ "$rc" -eq 0 ] || status=1
+	testlogs=$(readlink -f bazel-testlogs)
+	# shellcheck disable=SC2086
+	out=$(python3 tests/count_results.py "$testlogs" "$since" $labels)
+	echo "$out" | grep -v '^TOTAL'
+	read -r _ p f s <<<"$(echo "$out" | grep '^TOTAL')"
+	echo "--- $config: $p passed, $f failed, $s skipped"
+	total_p=$((total_p + p))
+	total_f=$((total_f + f))
+	total_s=$((total_s + s))
+done
+
+[ "$total_f" -eq 0 ] || status=1
+if [ "$total_s" -gt 0 ]; then
+	echo "$total_p passed, $total_f failed, $total_s skipped"
+else
+	echo "$total_p passed, $total_f failed"
+fi
+exit "$status"

@@ -1,0 +1,170 @@
+/*
+ * amend_plan.c — the amend planner: decide, from the parsed header and
+ * the request, whether to refuse, do nothing, or rewrite the header; and
+ * when rewriting, build the complete new header cluster exactly as
+ * QEMU's header writer would (so `qemu-img info` cannot tell the two
+ * apart) and list the byte ranges that differ.
+ *
+ * Trust: `cluster` is hostile and is parsed by qcow2_parse() before any
+ * field is used; the request is re-checked here. Pure and freestanding.
+ */
+#include "src/amend/amend_plan.h"
+
+#include "src/amend/amend_diff.h"
+#include "src/amend/amend_layout.h"
+#include "src/qcow2/qcow2_format.h"
+#include "src/qcow2/qcow2_header.h"
+#include "src/qcow2/qcow2_write.h"
+
+static enum amend_status map_parse_error(enum qcow2_err e)
+{
+	switch (e) {
+	case QCOW2_ERR_MAGIC:
+		return AMEND_ERR_NOT_QCOW2;
+	case QCOW2_ERR_OVERFLOW:
+		return AMEND_ERR_OVERFLOW;
+	default:
+		return AMEND_ERR_PARSE;
+	}
+}
+
+static bool request_valid(const struct amend_request *req)
+{
+	bool compat_ok = req->compat == AMEND_COMPAT_KEEP ||
+			 req->compat == AMEND_COMPAT_V2 ||
+			 req->compat == AMEND_COMPAT_V3;
+	bool lazy_ok = req->lazy == AMEND_LAZY_KEEP ||
+		       req->lazy == AMEND_LAZY_OFF ||
+		       req->lazy == AMEND_LAZY_ON;
+	return compat_ok && lazy_ok &&
+	       (req->compat != AMEND_COMPAT_KEEP ||
+		req->lazy != AMEND_LAZY_KEEP);
+}
+
+/* The gates of the spec, in the order the spec's table gives them. */
+static enum amend_status check_gates(const struct qcow2_header *h,
+				     const struct amend_request *req,
+				     uint32_t target_version)
+{
+	if (h->incompat & QCOW2_INCOMPAT_DIRTY)
+		return AMEND_ERR_DIRTY;
+	if (h->incompat & QCOW2_INCOMPAT_CORRUPT)
+		return AMEND_ERR_CORRUPT;
+	if (h->crypt_method != QCOW2_CRYPT_NONE)
+		return AMEND_ERR_ENCRYPTED;
+	if (req->lazy == AMEND_LAZY_ON && target_version < 3)
+		return AMEND_ERR_LAZY_NEEDS_V3;
+	if (target_version == 2 && h->version == 3) {
+		if (h->incompat & (QCOW2_INCOMPAT_COMPRESSION |
+				   QCOW2_INCOMPAT_EXTENDED_L2 |
+				   QCOW2_INCOMPAT_EXTERNAL_DATA))
+			return AMEND_ERR_DOWNGRADE_FEATURE;
+		if (h->refcount_order != 4)
+			return AMEND_ERR_DOWNGRADE_REFCOUNT;
+	}
+	return AMEND_CHANGED;
+}
+
+static void plan_reset(struct amend_plan *plan)
+{
+	plan->status = AMEND_ERR_PARSE;
+	plan->result_version = 0;
+	plan->result_lazy = false;
+	plan->n_patches = 0;
+	plan->patch_bytes = 0;
+	for (uint32_t i = 0; i < AMEND_MAX_PATCHES; i++) {
+		plan->patches[i].offset = 0;
+		plan->patches[i].length = 0;
+	}
+}
+
+static enum amend_status finish(struct amend_plan *plan, enum amend_status s)
+{
+	plan->status = s;
+	return s;
+}
+
+enum amend_status amend_plan(const uint8_t *cluster, size_t len,
+			     const struct amend_request *req,
+			     uint8_t *out_cluster, struct amend_plan *plan)
+{
+	struct qcow2_header h, n;
+	struct amend_layout lay;
+	enum qcow2_err e;
+	enum amend_status s;
+	uint32_t target_version;
+	bool cur_lazy, target_lazy;
+
+	if (plan == NULL)
+		return AMEND_ERR_BAD_REQUEST;
+	plan_reset(plan);
+	if (cluster == NULL || out_cluster == NULL || req == NULL)
+		return finish(plan, AMEND_ERR_BAD_REQUEST);
+	if (!request_valid(req))
+		return finish(plan, AMEND_ERR_BAD_REQUEST);
+
+	e = qcow2_parse(cluster, len, &h);
+	if (e != QCOW2_OK)
+		return finish(plan, map_parse_error(e));
+	if (len != qcow2_cluster_size(&h))
+		return finish(plan, AMEND_ERR_SCRATCH);
+
+	target_version = req->compat == AMEND_COMPAT_KEEP ? h.version
+							  : req->compat;
+	s = check_gates(&h, req, target_version);
+	if (s != AMEND_CHANGED)
+		return finish(plan, s);
+
+	cur_lazy = (h.compat & QCOW2_COMPAT_LAZY_REFCOUNTS) != 0;
+	if (req->lazy == AMEND_LAZY_ON)
+		target_lazy = true;
+	else if (req->lazy == AMEND_LAZY_OFF)
+		target_lazy = false;
+	else
+		target_lazy = target_version == 3 ? cur_lazy : false;
+	/* A v2 image has no lazy refcounts to switch off. */
+	if (target_version == 2)
+		target_lazy = false;
+
+	plan->result_version = target_version;
+	plan->result_lazy = target_lazy;
+	if (target_version == h.version && target_lazy == cur_lazy)
+		return finish(plan, AMEND_NOOP);
+
+	/* The new header: what changes, and what QEMU's writer normalises. */
+	n = h;
+	n.version = target_version;
+	if (target_version == 3) {
+		if (h.version == 2) {
+			n.incompat = 0;
+			n.compat = 0;
+			n.autoclear = 0;
+			n.refcount_order = 4;
+			n.compression_type = QCOW2_COMPRESSION_ZLIB;
+		}
+		if (target_lazy)
+			n.compat |= QCOW2_COMPAT_LAZY_REFCOUNTS;
+		else
+			n.compat &= ~QCOW2_COMPAT_LAZY_REFCOUNTS;
+		/* A writer must clear the autoclear bits it does not know. */
+		n.autoclear &= QCOW2_AUTOCLEAR_KNOWN;
+	} else {
+		n.incompat = 0;
+		n.compat = 0;
+		n.autoclear = 0;
+	}
+
+	if (!amend_layout_build(cluster, &h, &n, &lay))
+		return finish(plan, AMEND_ERR_OVERFLOW);
+	e = qcow2_serialise(&n, &lay.layout, out_cluster, len);
+	if (e == QCOW2_ERR_NO_SPACE)
+		return finish(plan, AMEND_ERR_RELOCATION);
+	if (e != QCOW2_OK)
+		return finish(plan, AMEND_ERR_OVERFLOW);
+
+	if (!amend_diff(cluster, out_cluster, len, plan))
+		return finish(plan, AMEND_ERR_OVERFLOW);
+	if (plan->n_patches == 0)
+		return finish(plan, AMEND_NOOP);
+	return finish(plan, AMEND_CHANGED);
+}

@@ -1,0 +1,51 @@
+/*
+ * qcow2_write.h — serialise a header struct, an ordered extension list
+ * and a backing file name into a fresh header cluster, laid out the way
+ * QEMU's own header writer lays it out: header fields, extra header
+ * bytes, extensions (each padded to 8), end marker, backing name, zeros.
+ *
+ * Trust: inputs come from our own planner, but every length is still
+ * checked against the output buffer. Freestanding.
+ */
+#ifndef INSTAR_QCOW2_WRITE_H
+#define INSTAR_QCOW2_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/qcow2/qcow2_err.h"
+#include "src/qcow2/qcow2_header.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct qcow2_ext_out {
+	uint32_t type;
+	uint32_t length;
+	const uint8_t *data;      /* `length` bytes; NULL only if length 0 */
+};
+
+struct qcow2_layout {
+	const uint8_t *hdr_extra;  /* v3 header bytes past 112, kept as is */
+	uint32_t hdr_extra_len;
+	const struct qcow2_ext_out *ext;
+	uint32_t n_ext;
+	const uint8_t *backing;    /* backing file name, not NUL-terminated */
+	uint32_t backing_len;      /* 0: no backing file */
+};
+
+/* Write the cluster. Uses from `h`: version, cluster_bits, size,
+ * crypt_method, l1_*, refcount_*, snapshots, and for v3 the feature
+ * words, refcount_order and compression_type. header_length, the backing
+ * offset and size are computed. Returns QCOW2_ERR_NO_SPACE when the
+ * result does not fit in `len` bytes. */
+enum qcow2_err qcow2_serialise(const struct qcow2_header *h,
+			       const struct qcow2_layout *l,
+			       uint8_t *out, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

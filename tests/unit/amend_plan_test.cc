@@ -1,0 +1,325 @@
+// amend_plan_test.cc — unit tests of the amend planner: every gate of the
+// spec, no-ops, the QEMU-compatible layout of a rewritten header
+// (feature table, extension order, backing name relocation), the patch
+// set (inside the cluster, minimal, reproducing the new cluster).
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "src/amend/amend_diff.h"
+#include "src/amend/amend_layout.h"
+#include "src/amend/amend_plan.h"
+#include "src/qcow2/qcow2_format.h"
+#include "src/qcow2/qcow2_header.h"
+#include "tests/unit/header_builder.h"
+
+namespace {
+
+struct Result {
+  amend_status status;
+  struct amend_plan plan;
+  std::vector<uint8_t> out;
+};
+
+Result Plan(const std::vector<uint8_t>& in, uint32_t compat, uint32_t lazy) {
+  Result r;
+  r.out.assign(in.size(), 0xAA);
+  amend_request req = {compat, lazy};
+  r.status = amend_plan(in.data(), in.size(), &req, r.out.data(), &r.plan);
+  EXPECT_EQ(r.status, r.plan.status);
+  return r;
+}
+
+// Apply the patches to a copy of `in` and check the result is `out`.
+std::vector<uint8_t> Applied(const std::vector<uint8_t>& in, const Result& r) {
+  std::vector<uint8_t> t = in;
+  EXPECT_TRUE(amend_apply(&r.plan, r.out.data(), t.data(), t.size()));
+  EXPECT_EQ(r.out, t);
+  return t;
+}
+
+qcow2_header ParseOk(const std::vector<uint8_t>& b) {
+  qcow2_header h;
+  EXPECT_EQ(QCOW2_OK, qcow2_parse(b.data(), b.size(), &h));
+  return h;
+}
+
+HeaderSpec V2() {
+  HeaderSpec s;
+  s.version = 2;
+  return s;
+}
+
+TEST(AmendPlan, UpgradeV2ToV3LaysOutLikeQemu) {
+  HeaderSpec s = V2();
+  s.ext.push_back({QCOW2_EXT_BACKING_FORMAT, {'q', 'c', 'o', 'w', '2'}});
+  s.backing = "base.qcow2";
+  auto in = BuildHeader(s);
+  Result r = Plan(in, AMEND_COMPAT_V3, AMEND_LAZY_KEEP);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  EXPECT_EQ(3u, r.plan.result_version);
+  EXPECT_FALSE(r.plan.result_lazy);
+  auto t = Applied(in, r);
+  qcow2_header h = ParseOk(t);
+  EXPECT_EQ(3u, h.version);
+  EXPECT_EQ(112u, h.header_length);
+  EXPECT_EQ(0u, h.incompat);
+  EXPECT_EQ(0u, h.compat);
+  EXPECT_EQ(4u, h.refcount_order);
+  ASSERT_EQ(2u, h.n_ext);
+  EXPECT_EQ(QCOW2_EXT_BACKING_FORMAT, h.ext[0].type);
+  EXPECT_EQ(120u, h.ext[0].offset);
+  EXPECT_EQ(QCOW2_EXT_FEATURE_TABLE, h.ext[1].type);
+  EXPECT_EQ(AMEND_FEATURE_TABLE_LEN, h.ext[1].length);
+  // 112 + (8+8) backing format + (8+384) table + 8 end = 528
+  EXPECT_EQ(528u, h.backing_offset);
+  EXPECT_EQ(10u, h.backing_size);
+  EXPECT_EQ(0, memcmp(t.data() + 528, "base.qcow2", 10));
+  // The table names the features QEMU names, in QEMU's order.
+  EXPECT_EQ(0, memcmp(t.data() + h.ext[1].offset + 2, "dirty bit", 9));
+  EXPECT_EQ(0, memcmp(t.data() + h.ext[1].offset + 5 * 48 + 2, "lazy refcounts", 14));
+  // Same tables and size as before.
+  qcow2_header old = ParseOk(in);
+  EXPECT_EQ(old.l1_offset, h.l1_offset);
+  EXPECT_EQ(old.refcount_offset, h.refcount_offset);
+  EXPECT_EQ(old.size, h.size);
+}
+
+TEST(AmendPlan, SmallClustersGetNoFeatureTable) {
+  HeaderSpec s = V2();
+  s.cluster_bits = 12;
+  auto in = BuildHeader(s);
+  Result r = Plan(in, AMEND_COMPAT_V3, AMEND_LAZY_KEEP);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  qcow2_header h = ParseOk(Applied(in, r));
+  EXPECT_EQ(0u, h.n_ext);
+  s.cluster_bits = 13;
+  in = BuildHeader(s);
+  r = Plan(in, AMEND_COMPAT_V3, AMEND_LAZY_KEEP);
+  h = ParseOk(Applied(in, r));
+  EXPECT_EQ(1u, h.n_ext);
+}
+
+TEST(AmendPlan, UpgradeWithLazyInOneGo) {
+  auto in = BuildHeader(V2());
+  Result r = Plan(in, AMEND_COMPAT_V3, AMEND_LAZY_ON);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  EXPECT_TRUE(r.plan.result_lazy);
+  EXPECT_EQ(QCOW2_COMPAT_LAZY_REFCOUNTS, ParseOk(Applied(in, r)).compat);
+}
+
+TEST(AmendPlan, DowngradeDropsV3FieldsAndTable) {
+  HeaderSpec s;
+  s.compat = QCOW2_COMPAT_LAZY_REFCOUNTS;
+  s.ext.push_back({QCOW2_EXT_FEATURE_TABLE, std::vector<uint8_t>(48, 0)});
+  s.backing = "b";
+  auto in = BuildHeader(s);
+  Result r = Plan(in, AMEND_COMPAT_V2, AMEND_LAZY_KEEP);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  EXPECT_EQ(2u, r.plan.result_version);
+  EXPECT_FALSE(r.plan.result_lazy);
+  auto t = Applied(in, r);
+  qcow2_header h = ParseOk(t);
+  EXPECT_EQ(2u, h.version);
+  EXPECT_EQ(0u, h.n_ext);
+  EXPECT_EQ(80u, h.backing_offset);
+  for (size_t i = 72; i < 80; i++) EXPECT_EQ(0, t[i]) << i;
+  for (size_t i = 81; i < t.size(); i++) ASSERT_EQ(0, t[i]) << i;
+}
+
+TEST(AmendPlan, LazyOnAndOffOnV3) {
+  auto in = BuildHeader(HeaderSpec());
+  Result on = Plan(in, AMEND_COMPAT_KEEP, AMEND_LAZY_ON);
+  ASSERT_EQ(AMEND_CHANGED, on.status);
+  auto lazy = Applied(in, on);
+  EXPECT_EQ(QCOW2_COMPAT_LAZY_REFCOUNTS, ParseOk(lazy).compat);
+  Result off = Plan(lazy, AMEND_COMPAT_KEEP, AMEND_LAZY_OFF);
+  ASSERT_EQ(AMEND_CHANGED, off.status);
+  EXPECT_EQ(0u, ParseOk(Applied(lazy, off)).compat);
+}
+
+TEST(AmendPlan, NoOps) {
+  auto v2 = BuildHeader(V2());
+  auto v3 = BuildHeader(HeaderSpec());
+  HeaderSpec ls;
+  ls.compat = QCOW2_COMPAT_LAZY_REFCOUNTS;
+  auto lazy = BuildHeader(ls);
+  EXPECT_EQ(AMEND_NOOP, Plan(v2, AMEND_COMPAT_V2, AMEND_LAZY_KEEP).status);
+  EXPECT_EQ(AMEND_NOOP, Plan(v2, AMEND_COMPAT_KEEP, AMEND_LAZY_OFF).status);
+  EXPECT_EQ(AMEND_NOOP, Plan(v2, AMEND_COMPAT_V2, AMEND_LAZY_OFF).status);
+  EXPECT_EQ(AMEND_NOOP, Plan(v3, AMEND_COMPAT_V3, AMEND_LAZY_KEEP).status);
+  EXPECT_EQ(AMEND_NOOP, Plan(v3, AMEND_COMPAT_KEEP, AMEND_LAZY_OFF).status);
+  EXPECT_EQ(AMEND_NOOP, Plan(lazy, AMEND_COMPAT_V3, AMEND_LAZY_ON).status);
+  EXPECT_EQ(AMEND_NOOP, Plan(lazy, AMEND_COMPAT_KEEP, AMEND_LAZY_ON).status);
+  Result r = Plan(lazy, AMEND_COMPAT_KEEP, AMEND_LAZY_ON);
+  EXPECT_EQ(0u, r.plan.n_patches);
+  EXPECT_EQ(3u, r.plan.result_version);
+  EXPECT_TRUE(r.plan.result_lazy);
+}
+
+TEST(AmendPlan, Refusals) {
+  HeaderSpec s;
+  s.incompat = QCOW2_INCOMPAT_DIRTY;
+  EXPECT_EQ(AMEND_ERR_DIRTY, Plan(BuildHeader(s), AMEND_COMPAT_V3, 0).status);
+  s.incompat = QCOW2_INCOMPAT_CORRUPT;
+  EXPECT_EQ(AMEND_ERR_CORRUPT, Plan(BuildHeader(s), AMEND_COMPAT_V3, 0).status);
+  s.incompat = QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY;
+  EXPECT_EQ(AMEND_ERR_DIRTY, Plan(BuildHeader(s), 0, AMEND_LAZY_OFF).status);
+  s.incompat = QCOW2_INCOMPAT_EXTENDED_L2;
+  EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+  EXPECT_EQ(AMEND_CHANGED, Plan(BuildHeader(s), 0, AMEND_LAZY_ON).status);
+  s.incompat = QCOW2_INCOMPAT_EXTERNAL_DATA;
+  EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+  s.incompat = QCOW2_INCOMPAT_COMPRESSION;
+  s.compression_type = 1;
+  EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+  s = HeaderSpec();
+  for (uint32_t order : {0u, 3u, 5u, 6u}) {
+    s.refcount_order = order;
+    EXPECT_EQ(AMEND_ERR_DOWNGRADE_REFCOUNT, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+  }
+  auto v2 = BuildHeader(V2());
+  EXPECT_EQ(AMEND_ERR_LAZY_NEEDS_V3, Plan(v2, 0, AMEND_LAZY_ON).status);
+  EXPECT_EQ(AMEND_ERR_LAZY_NEEDS_V3, Plan(v2, AMEND_COMPAT_V2, AMEND_LAZY_ON).status);
+  auto v3 = BuildHeader(HeaderSpec());
+  EXPECT_EQ(AMEND_ERR_LAZY_NEEDS_V3, Plan(v3, AMEND_COMPAT_V2, AMEND_LAZY_ON).status);
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, Plan(v3, 0, 0).status);
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, Plan(v3, 1, 0).status);
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, Plan(v3, 0, 3).status);
+  auto enc = v3;
+  PutBe32(enc, 32, 1);
+  EXPECT_EQ(AMEND_ERR_ENCRYPTED, Plan(enc, AMEND_COMPAT_V2, 0).status);
+  auto raw = std::vector<uint8_t>(65536, 0);
+  EXPECT_EQ(AMEND_ERR_NOT_QCOW2, Plan(raw, AMEND_COMPAT_V3, 0).status);
+  auto bad = v3;
+  PutBe32(bad, 96, 9);
+  EXPECT_EQ(AMEND_ERR_PARSE, Plan(bad, AMEND_COMPAT_V3, 0).status);
+}
+
+TEST(AmendPlan, RefusalChangesNothingAndListsNoPatch) {
+  HeaderSpec s;
+  s.incompat = QCOW2_INCOMPAT_DIRTY;
+  auto in = BuildHeader(s);
+  Result r = Plan(in, AMEND_COMPAT_V2, 0);
+  EXPECT_EQ(0u, r.plan.n_patches);
+  EXPECT_EQ(0u, r.plan.patch_bytes);
+}
+
+TEST(AmendPlan, RelocationThatDoesNotFitIsRefused) {
+  HeaderSpec s = V2();
+  s.cluster_bits = 9;
+  s.backing = std::string(400, 'x');  // 72+8+400 fits; 112+8+400 does not
+  auto in = BuildHeader(s);
+  EXPECT_EQ(AMEND_ERR_RELOCATION, Plan(in, AMEND_COMPAT_V3, 0).status);
+  s.backing = std::string(392, 'x');  // 112+8+392 = 512 fits exactly
+  in = BuildHeader(s);
+  Result r = Plan(in, AMEND_COMPAT_V3, 0);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  qcow2_header h = ParseOk(Applied(in, r));
+  EXPECT_EQ(120u, h.backing_offset);
+  EXPECT_EQ(392u, h.backing_size);
+}
+
+TEST(AmendPlan, UnknownBitsAndExtensionsFollowQemu) {
+  HeaderSpec s;
+  s.compat = 1ULL << 7;                                  // unknown compatible bit: kept
+  s.autoclear = (1ULL << 9) | QCOW2_AUTOCLEAR_BITMAPS;   // unknown autoclear bit: cleared
+  s.ext.push_back({0xAAAA0001, {1}});
+  s.ext.push_back({QCOW2_EXT_BITMAPS, std::vector<uint8_t>(24, 0)});
+  s.ext.push_back({0xAAAA0002, {2, 2}});
+  auto in = BuildHeader(s);
+  Result r = Plan(in, 0, AMEND_LAZY_ON);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  qcow2_header h = ParseOk(Applied(in, r));
+  EXPECT_EQ((1ULL << 7) | QCOW2_COMPAT_LAZY_REFCOUNTS, h.compat);
+  EXPECT_EQ(QCOW2_AUTOCLEAR_BITMAPS, h.autoclear);
+  ASSERT_EQ(4u, h.n_ext);
+  EXPECT_EQ(QCOW2_EXT_FEATURE_TABLE, h.ext[0].type);
+  EXPECT_EQ(QCOW2_EXT_BITMAPS, h.ext[1].type);
+  EXPECT_EQ(0xAAAA0002u, h.ext[2].type);  // reversed, as QEMU writes them
+  EXPECT_EQ(0xAAAA0001u, h.ext[3].type);
+}
+
+TEST(AmendPlan, BitmapsExtensionWithoutItsBitIsDropped) {
+  HeaderSpec s;
+  s.ext.push_back({QCOW2_EXT_BITMAPS, std::vector<uint8_t>(24, 0)});
+  auto in = BuildHeader(s);
+  Result r = Plan(in, 0, AMEND_LAZY_ON);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  qcow2_header h = ParseOk(Applied(in, r));
+  EXPECT_EQ(nullptr, qcow2_find_ext(&h, QCOW2_EXT_BITMAPS));
+}
+
+TEST(AmendPlan, ExtraHeaderBytesAreKeptOnV3) {
+  HeaderSpec s;
+  s.header_length = 120;
+  auto in = BuildHeader(s);
+  in[112] = 0x5a;
+  Result r = Plan(in, 0, AMEND_LAZY_ON);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  auto t = Applied(in, r);
+  EXPECT_EQ(120u, ParseOk(t).header_length);
+  EXPECT_EQ(0x5a, t[112]);
+}
+
+TEST(AmendPlan, PatchesStayInsideAndAreMinimal) {
+  auto in = BuildHeader(V2());
+  Result r = Plan(in, AMEND_COMPAT_V3, AMEND_LAZY_ON);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  ASSERT_GT(r.plan.n_patches, 0u);
+  ASSERT_LE(r.plan.n_patches, AMEND_MAX_PATCHES);
+  uint32_t total = 0;
+  for (uint32_t i = 0; i < r.plan.n_patches; i++) {
+    const amend_patch& p = r.plan.patches[i];
+    EXPECT_LE(uint64_t{p.offset} + p.length, in.size());
+    EXPECT_NE(in[p.offset], r.out[p.offset]) << "patch starts on an unchanged byte";
+    EXPECT_NE(in[p.offset + p.length - 1], r.out[p.offset + p.length - 1]);
+    if (i > 0) EXPECT_GT(p.offset, r.plan.patches[i - 1].offset + r.plan.patches[i - 1].length);
+    total += p.length;
+  }
+  EXPECT_EQ(total, r.plan.patch_bytes);
+}
+
+TEST(AmendDiff, ManyScatteredChangesAreMergedToFit) {
+  std::vector<uint8_t> a(4096, 0), b(4096, 0);
+  for (size_t i = 0; i < 4096; i += 40) b[i] = 1;  // 103 separate changes
+  struct amend_plan plan = {};
+  ASSERT_TRUE(amend_diff(a.data(), b.data(), a.size(), &plan));
+  EXPECT_LE(plan.n_patches, AMEND_MAX_PATCHES);
+  std::vector<uint8_t> t = a;
+  ASSERT_TRUE(amend_apply(&plan, b.data(), t.data(), t.size()));
+  EXPECT_EQ(b, t);
+}
+
+TEST(AmendDiff, IdenticalBuffersGiveNoPatch) {
+  std::vector<uint8_t> a(512, 7);
+  struct amend_plan plan = {};
+  ASSERT_TRUE(amend_diff(a.data(), a.data(), a.size(), &plan));
+  EXPECT_EQ(0u, plan.n_patches);
+}
+
+TEST(AmendApply, RefusesPatchesOutsideTheBuffer) {
+  std::vector<uint8_t> a(512, 0), b(512, 1);
+  struct amend_plan plan = {};
+  plan.n_patches = 1;
+  plan.patches[0] = {500, 13};
+  EXPECT_FALSE(amend_apply(&plan, b.data(), a.data(), a.size()));
+  EXPECT_EQ(std::vector<uint8_t>(512, 0), a);
+  plan.patches[0] = {0xffffffff, 2};
+  EXPECT_FALSE(amend_apply(&plan, b.data(), a.data(), a.size()));
+  plan.n_patches = AMEND_MAX_PATCHES + 1;
+  EXPECT_FALSE(amend_apply(&plan, b.data(), a.data(), a.size()));
+}
+
+TEST(AmendPlan, NullArguments) {
+  auto in = BuildHeader(HeaderSpec());
+  std::vector<uint8_t> out(in.size());
+  amend_request req = {AMEND_COMPAT_V2, 0};
+  struct amend_plan plan;
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, amend_plan(nullptr, in.size(), &req, out.data(), &plan));
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, amend_plan(in.data(), in.size(), nullptr, out.data(), &plan));
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, amend_plan(in.data(), in.size(), &req, nullptr, &plan));
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, amend_plan(in.data(), in.size(), &req, out.data(), nullptr));
+}
+
+}  // namespace
