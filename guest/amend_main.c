@@ -1,0 +1,153 @@
+/*
+ * amend_main.c — the amend guest program. Reads the parameter page the
+ * host wrote, reads the image's header cluster through virtio-blk, runs
+ * the shared planner (src/amend), writes the sectors that cover each
+ * patch back through virtio-blk, fills the result record and rings the
+ * doorbell.
+ *
+ * Trust: the parameter page is checked before use (magic, version,
+ * cluster size, scratch room); the header cluster is hostile and only
+ * the shared parser/planner interpret it; the planner's patch list is
+ * re-checked against the cluster before any sector is written. The host
+ * in turn trusts nothing this program reports.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guest/lib.h"
+#include "guest/virtio_blk_drv.h"
+#include "sandbox/guest_abi.h"
+#include "src/amend/amend_plan.h"
+#include "src/amend/amend_status.h"
+
+void guest_main(void);
+
+static struct amend_plan plan;
+
+static bool params_ok(const struct guest_params *p)
+{
+	uint32_t cs = p->cluster_size;
+	uint64_t need;
+	uint64_t end;
+	if (p->magic != GUEST_ABI_MAGIC || p->abi_version != GUEST_ABI_VERSION)
+		return false;
+	if (cs < GUEST_MIN_CLUSTER || cs > GUEST_MAX_CLUSTER ||
+	    (cs & (cs - 1u)) != 0)
+		return false;
+	if (p->scratch_gpa != GUEST_SCRATCH_GPA ||
+	    __builtin_mul_overflow((uint64_t)cs, (uint64_t)2, &need) ||
+	    need > p->scratch_bytes ||
+	    __builtin_add_overflow(p->scratch_gpa, p->scratch_bytes, &end))
+		return false;
+	return true;
+}
+
+enum wb_result { WB_OK, WB_BAD_PATCH, WB_IO };
+
+/* The planner's patches must lie inside the cluster; checked before the
+ * first write so a bad plan writes nothing. */
+static bool patches_ok(uint32_t cluster_size)
+{
+	if (plan.n_patches > AMEND_MAX_PATCHES)
+		return false;
+	for (uint32_t i = 0; i < plan.n_patches; i++) {
+		const struct amend_patch *pt = &plan.patches[i];
+		uint32_t end;
+		if (pt->length == 0 ||
+		    __builtin_add_overflow(pt->offset, pt->length, &end) ||
+		    end > cluster_size)
+			return false;
+	}
+	return true;
+}
+
+/* Write back the 512-byte sectors covering each patch, from `next`;
+ * *sectors counts the sectors written. */
+static enum wb_result write_patches(const uint8_t *next,
+				    uint32_t cluster_size, uint32_t *sectors)
+{
+	*sectors = 0;
+	if (!patches_ok(cluster_size))
+		return WB_BAD_PATCH;
+	for (uint32_t i = 0; i < plan.n_patches; i++) {
+		const struct amend_patch *pt = &plan.patches[i];
+		uint32_t first = pt->offset / GUEST_SECTOR_SIZE;
+		uint32_t last = (pt->offset + pt->length - 1u) /
+				GUEST_SECTOR_SIZE;
+		uint32_t n = last - first + 1u;
+		if (vblk_write(first, next + (size_t)first * GUEST_SECTOR_SIZE,
+			       n) != VBLK_OK)
+			return WB_IO;
+		*sectors += n;
+	}
+	return WB_OK;
+}
+
+void guest_main(void)
+{
+	const struct guest_params *p =
+		(const struct guest_params *)(uintptr_t)GUEST_PARAMS_GPA;
+	volatile struct guest_result *r =
+		(volatile struct guest_result *)(uintptr_t)GUEST_RESULT_GPA;
+	struct guest_result res;
+	memset(&res, 0, sizeof(res));
+	res.magic = GUEST_ABI_MAGIC;
+	res.abi_version = GUEST_ABI_VERSION;
+	res.action = GUEST_ACTION_NONE;
+
+	if (!params_ok(p)) {
+		res.status = AMEND_ERR_SCRATCH;
+		goto done;
+	}
+	uint32_t cs = p->cluster_size;
+	struct amend_request req = p->request;
+	uint8_t *cur = (uint8_t *)(uintptr_t)p->scratch_gpa;
+	uint8_t *next = cur + cs;
+
+	if (vblk_init() != VBLK_OK ||
+	    vblk_read(0, cur, cs / GUEST_SECTOR_SIZE) != VBLK_OK) {
+		res.status = AMEND_ERR_PARSE;
+		res.io_error = 1;
+		goto done;
+	}
+
+	enum amend_status st = amend_plan(cur, cs, &req, next, &plan);
+	res.status = (uint32_t)st;
+	res.result_version = plan.result_version;
+	res.result_lazy = plan.result_lazy ? 1u : 0u;
+	res.n_patches = plan.n_patches;
+	res.patch_bytes = plan.patch_bytes;
+	if (st == AMEND_NOOP) {
+		res.action = GUEST_ACTION_NOOP;
+	} else if (st == AMEND_CHANGED) {
+		uint32_t sectors = 0;
+		switch (write_patches(next, cs, &sectors)) {
+		case WB_OK:
+			res.action = GUEST_ACTION_AMENDED;
+			break;
+		case WB_BAD_PATCH:
+			res.status = AMEND_ERR_OVERFLOW;
+			break;
+		case WB_IO:
+			res.io_error = 1;
+			break;
+		}
+		res.sectors_written = sectors;
+	}
+
+done:
+	r->magic = res.magic;
+	r->abi_version = res.abi_version;
+	r->status = res.status;
+	r->action = res.action;
+	r->result_version = res.result_version;
+	r->result_lazy = res.result_lazy;
+	r->n_patches = res.n_patches;
+	r->patch_bytes = res.patch_bytes;
+	r->sectors_written = res.sectors_written;
+	r->io_error = res.io_error;
+	guest_barrier();
+	guest_outw(GUEST_DOORBELL_PORT, GUEST_DOORBELL_DONE);
+	guest_halt_forever();
+}

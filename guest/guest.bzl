@@ -1,0 +1,186 @@
+"""guest.bzl — how a sandbox guest is built: freestanding x86-64 C/asm,
+linked at GUEST_IMAGE_GPA with amend.ld, flattened with objcopy, and
+wrapped in an assembly file that .incbin's the flat image so the host
+binary carries it (no loading from a path at run time).
+
+guest_image(name, ...) makes:
+  <name>_elf       the linked ELF (guest_elf rule; for inspection)
+  <name>.bin       the flat image (size-checked against GUEST_IMAGE_MAX)
+  <name>_embedded  cc_library exposing <symbol>_start / <symbol>_end
+"""
+
+load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
+
+# Flags every guest translation unit gets. They come after the .bazelrc
+# copts, so they override the host's hardening/sanitizer flags that make
+# no sense in a freestanding guest (stack protector, _FORTIFY_SOURCE,
+# ASan/UBSan runtime calls).
+GUEST_COPTS = [
+    "-ffreestanding",
+    "-fno-builtin",
+    "-fno-pic",
+    "-fno-pie",
+    "-mno-red-zone",
+    "-mcmodel=small",
+    "-mno-sse",
+    "-mno-mmx",
+    "-mno-sse2",
+    "-mno-avx",
+    "-mgeneral-regs-only",
+    "-fno-stack-protector",
+    "-fno-sanitize=all",
+    "-U_FORTIFY_SOURCE",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-unwind-tables",
+    "-fno-exceptions",
+    "-fcf-protection=none",
+    "-O2",
+]
+
+# The guest is linked by guest_elf below, not by cc_binary: a cc_binary
+# link line also carries the global --linkopt flags (e.g. --config=asan's
+# -fsanitize=address), which would drag the sanitizer runtime into a
+# freestanding image. guest_elf links exactly the guest's own archives.
+GUEST_LINK_FLAGS = [
+    "-nostdlib",
+    "-static",
+    "-fno-pie",
+    "-fno-sanitize=all",
+    "-Wl,--build-id=none",
+    "-Wl,-z,norelro",
+    "-Wl,-z,noexecstack",
+    "-Wl,--no-undefined",
+]
+
+def _guest_elf_impl(ctx):
+    cc = find_cpp_toolchain(ctx)
+    out = ctx.actions.declare_file(ctx.label.name)
+    whole = []
+    rest = []
+    for dep in ctx.attr.deps:
+        for li in dep[CcInfo].linking_context.linker_inputs.to_list():
+            for lib in li.libraries:
+                a = lib.static_library or lib.pic_static_library
+                if a == None:
+                    fail("guest library without a static archive: %s" % li.owner)
+                if lib.alwayslink:
+                    if a not in whole:
+                        whole.append(a)
+                elif a not in rest:
+                    rest.append(a)
+    args = ctx.actions.args()
+    args.add_all(GUEST_LINK_FLAGS)
+    args.add("-Wl,-T," + ctx.file.linker_script.path)
+    args.add("-o", out)
+    args.add("-Wl,--whole-archive")
+    args.add_all(whole)
+    args.add("-Wl,--no-whole-archive")
+    args.add("-Wl,--start-group")
+    args.add_all(rest)
+    args.add("-Wl,--end-group")
+    ctx.actions.run(
+        executable = cc.compiler_executable,
+        arguments = [args],
+        inputs = depset(whole + rest + [ctx.file.linker_script], transitive = [cc.all_files]),
+        outputs = [out],
+        mnemonic = "GuestLink",
+        progress_message = "Linking guest %s" % out.short_path,
+    )
+    return [DefaultInfo(files = depset([out]))]
+
+guest_elf = rule(
+    implementation = _guest_elf_impl,
+    attrs = {
+        "deps": attr.label_list(providers = [CcInfo]),
+        "linker_script": attr.label(allow_single_file = True, mandatory = True),
+        "_cc_toolchain": attr.label(default = "@bazel_tools//tools/cpp:current_cc_toolchain"),
+    },
+    toolchains = ["@bazel_tools//tools/cpp:toolchain_type"],
+    incompatible_use_toolchain_transition = True,
+)
+
+# GUEST_IMAGE_MAX from sandbox/guest_abi.h (0xf0000); the linker script
+# asserts the same bound including .bss, this re-checks the flat file.
+_GUEST_IMAGE_MAX = 983040
+
+def guest_image(name, srcs = [], deps = [], symbol = None, testonly = False, visibility = None):
+    """A flat guest image `<name>.bin` and its embedding library."""
+    if symbol == None:
+        symbol = "instar_" + name + "_bin"
+    lib_deps = deps
+    if srcs:
+        native.cc_library(
+            name = name + "_objs",
+            srcs = srcs,
+            deps = deps + ["//guest:guest_rt"],
+            copts = GUEST_COPTS,
+            linkstatic = True,
+            alwayslink = True,
+            testonly = testonly,
+            visibility = ["//visibility:private"],
+        )
+        lib_deps = [":" + name + "_objs"]
+    guest_elf(
+        name = name + "_elf",
+        deps = lib_deps + ["//guest:guest_rt"],
+        linker_script = "//guest:amend.ld",
+        testonly = testonly,
+        visibility = ["//visibility:private"],
+    )
+    native.genrule(
+        name = name + "_flat",
+        srcs = [":" + name + "_elf"],
+        outs = [name + ".bin"],
+        cmd = ("$(OBJCOPY) -O binary $< $@ && " +
+               "size=$$(wc -c < $@) && " +
+               "if [ $$size -eq 0 ] || [ $$size -gt %d ]; then " % _GUEST_IMAGE_MAX +
+               "echo \"guest image $@ is $$size bytes (limit %d)\" >&2; exit 1; fi" % _GUEST_IMAGE_MAX),
+        toolchains = ["@bazel_tools//tools/cpp:current_cc_toolchain"],
+        testonly = testonly,
+        visibility = visibility,
+    )
+    native.genrule(
+        name = name + "_embed_src",
+        srcs = [":" + name + ".bin"],
+        outs = [name + "_embed.S", name + "_blob.inc"],
+        cmd = ("cp $< $(location %s_blob.inc) && " % name +
+               "printf '%s' " +
+               "'/* generated by guest.bzl: the flat guest image, embedded */\n" +
+               "\t.section .rodata.%s, \"a\", @progbits\n" % symbol +
+               "\t.balign 4096\n" +
+               "\t.globl %s_start\n" % symbol +
+               "\t.type %s_start, @object\n" % symbol +
+               "%s_start:\n" % symbol +
+               "\t.incbin \"$(location %s_blob.inc)\"\n" % name +
+               "\t.globl %s_end\n" % symbol +
+               "\t.type %s_end, @object\n" % symbol +
+               "%s_end:\n" % symbol +
+               "\t.section .note.GNU-stack, \"\", @progbits\n' " +
+               "> $(location %s_embed.S)" % name),
+        testonly = testonly,
+        visibility = ["//visibility:private"],
+    )
+    native.genrule(
+        name = name + "_embed_hdr",
+        outs = [name + "_embedded.h"],
+        cmd = ("printf '%s' " +
+               "'/* generated by guest.bzl: bounds of the embedded guest image */\n" +
+               "#ifndef INSTAR_EMBED_%s_H\n" % symbol.upper() +
+               "#define INSTAR_EMBED_%s_H\n" % symbol.upper() +
+               "#ifdef __cplusplus\nextern \"C\" {\n#endif\n" +
+               "extern const unsigned char %s_start[];\n" % symbol +
+               "extern const unsigned char %s_end[];\n" % symbol +
+               "#ifdef __cplusplus\n}\n#endif\n#endif\n' > $@"),
+        testonly = testonly,
+        visibility = ["//visibility:private"],
+    )
+    native.cc_library(
+        name = name + "_embedded",
+        srcs = [name + "_embed.S"],
+        textual_hdrs = [name + "_blob.inc"],
+        hdrs = [name + "_embedded.h"],
+        copts = ["-Wno-unused-command-line-argument"],
+        linkstatic = True,
+        testonly = testonly,
+        visibility = visibility,
+    )

@@ -1,0 +1,69 @@
+/*
+ * image_file.h — open the image named on the command line the safe way
+ * (read-write, no following of tricks: regular file or block device
+ * only), take QEMU's image locks as a writer, and read the pre-probe
+ * bytes: the header cluster, plus the head and tail used to name a
+ * non-qcow2 format.
+ *
+ * Trust: the path is user input; the file's bytes are hostile and are
+ * only copied here, never interpreted (format detection and parsing are
+ * done by src/qcow2 on the copies).
+ */
+#ifndef INSTAR_IMAGE_FILE_H
+#define INSTAR_IMAGE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum image_err {
+	IMAGE_OK = 0,
+	IMAGE_ERR_OPEN,          /* open(2) failed; sys_errno says why */
+	IMAGE_ERR_DIRECTORY,     /* the path is a directory */
+	IMAGE_ERR_NOT_FILE,      /* FIFO, socket, character device... */
+	IMAGE_ERR_STAT,          /* fstat failed */
+	IMAGE_ERR_READ,          /* pread failed */
+	IMAGE_ERR_LOCKED,        /* QEMU (or another instar) uses the image */
+	IMAGE_ERR_LOCK_FAILED,   /* fcntl(F_OFD_*) itself failed */
+	IMAGE_ERR_NOMEM,
+	IMAGE_ERR_CHANGED,       /* header differs from the pre-probe */
+	IMAGE_ERR_WRITE,         /* pwrite/fdatasync failed */
+	IMAGE_ERR_COUNT_
+};
+
+#define IMAGE_PROBE_HEAD 4096u   /* bytes read for format detection */
+#define IMAGE_PROBE_TAIL 512u    /* VHD footer */
+
+struct image_file {
+	int fd;
+	uint64_t size;             /* bytes (block devices: device size) */
+	uint8_t head[IMAGE_PROBE_HEAD];
+	size_t head_len;
+	uint8_t tail[IMAGE_PROBE_TAIL];
+	size_t tail_len;
+	uint8_t *cluster;          /* pre-probe copy of the header cluster */
+	size_t cluster_len;
+	int sys_errno;             /* errno of the failing call, for messages */
+};
+
+/* Open read-write, check the file type, take the locks, read head/tail. */
+enum image_err image_open(const char *path, struct image_file *img);
+
+/* Read the first `cluster_size` bytes into img->cluster (allocated).
+ * A file shorter than that gets IMAGE_ERR_READ with sys_errno 0. */
+enum image_err image_read_cluster(struct image_file *img, size_t cluster_size);
+
+/* Re-read the header cluster and compare it with the pre-probe copy. */
+enum image_err image_check_unchanged(struct image_file *img);
+
+/* Close the file (which also drops the OFD locks) and free the copy. */
+void image_close(struct image_file *img);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * image_lock.c — take QEMU-compatible OFD byte-range locks as a writer
+ * (see image_lock.h for the protocol). Trust: none needed beyond the fd.
+ */
+#define _GNU_SOURCE
+#include "sandbox/image_lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+/* What instar holds, and what it does not share. */
+static const int held_perms[] = { QEMU_PERM_CONSISTENT_READ, QEMU_PERM_WRITE };
+static const int unshared_perms[] = { QEMU_PERM_WRITE, QEMU_PERM_RESIZE };
+
+static int ofd(int fd, int cmd, short type, off_t byte, struct flock *out)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = byte;
+	fl.l_len = 1;
+	fl.l_pid = 0;   /* required for OFD locks */
+	if (fcntl(fd, cmd, &fl) != 0)
+		return -1;
+	if (out != NULL)
+		*out = fl;
+	return 0;
+}
+
+/* Does another open file description hold a lock on `byte`? Asking for
+ * a write lock reports any conflicting read lock. */
+static int held_by_other(int fd, off_t byte, int *busy)
+{
+	struct flock fl;
+
+	if (ofd(fd, F_OFD_GETLK, F_WRLCK, byte, &fl) != 0)
+		return -1;
+	*busy = fl.l_type != F_UNLCK;
+	return 0;
+}
+
+/* Lock first, then look for others — the order QEMU uses: of two
+ * writers starting together each then sees the other, and both give up
+ * rather than both writing. */
+enum lock_result image_lock_writer(int fd)
+{
+	int busy = 0;
+
+	for (size_t i = 0; i < sizeof(held_perms) / sizeof(int); i++) {
+		if (ofd(fd, F_OFD_SETLK, F_RDLCK,
+			QEMU_LOCK_PERM_BASE + held_perms[i], NULL) != 0)
+			return errno == EAGAIN || errno == EACCES ? LOCK_CONFLICT
+								  : LOCK_FAILED;
+	}
+	for (size_t i = 0; i < sizeof(unshared_perms) / sizeof(int); i++) {
+		if (ofd(fd, F_OFD_SETLK, F_RDLCK,
+			QEMU_LOCK_SHARED_BASE + unshared_perms[i], NULL) != 0)
+			return errno == EAGAIN || errno == EACCES ? LOCK_CONFLICT
+								  : LOCK_FAILED;
+	}
+	/* Nobody else may hold a permission we refuse to share... */
+	for (size_t i = 0; i < sizeof(unshared_perms) / sizeof(int); i++) {
+		if (held_by_other(fd, QEMU_LOCK_PERM_BASE + unshared_perms[i], &busy) != 0)
+			return LOCK_FAILED;
+		if (busy)
+			return LOCK_CONFLICT;
+	}
+	/* ...nor refuse to share a permission we need. */
+	for (size_t i = 0; i < sizeof(held_perms) / sizeof(int); i++) {
+		if (held_by_other(fd, QEMU_LOCK_SHARED_BASE + held_perms[i], &busy) != 0)
+			return LOCK_FAILED;
+		if (busy)
+			return LOCK_CONFLICT;
+	}
+	return LOCK_TAKEN;
+}

@@ -1,0 +1,206 @@
+/*
+ * run_loop.c — the KVM_RUN exit loop with its time and exit budgets (see
+ * run_loop.h).
+ *
+ * Trust: the exit data in kvm_run describes what the guest did; sizes
+ * and offsets from it are checked before they are used.
+ */
+#define _GNU_SOURCE /* pread, MAP_ANONYMOUS, sigaction, setitimer under -std=c11 */
+#include "sandbox/run_loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "sandbox/guest_abi.h"
+
+/* Re-fire every 10 ms after the first expiry in case one was missed. */
+#define TIMER_REPEAT_US 10000
+
+/* The signal handler's only view of the run. */
+static struct kvm_run *volatile alarm_run;
+static volatile sig_atomic_t alarm_fired;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_fired = 1;
+	struct kvm_run *r = alarm_run;
+	if (r != NULL)
+		r->immediate_exit = 1;
+}
+
+uint64_t run_loop_now_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+struct timer_state {
+	struct sigaction old_act;
+	struct itimerval old_timer;
+	sigset_t old_mask;
+	bool act_set, timer_set, mask_set;
+};
+
+static bool arm_timer(struct timer_state *ts, struct kvm_run *run,
+		      uint64_t budget_ns)
+{
+	memset(ts, 0, sizeof(*ts));
+	alarm_fired = 0;
+	alarm_run = run;
+
+	struct sigaction act;
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = on_alarm;
+	sigemptyset(&act.sa_mask);
+	act.sa_flags = 0; /* no SA_RESTART: KVM_RUN must return EINTR */
+	if (sigaction(SIGALRM, &act, &ts->old_act) != 0)
+		return false;
+	ts->act_set = true;
+
+	sigset_t unblock;
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGALRM);
+	if (sigprocmask(SIG_UNBLOCK, &unblock, &ts->old_mask) != 0)
+		return false;
+	ts->mask_set = true;
+
+	uint64_t us = budget_ns / 1000u;
+	if (us == 0)
+		us = 1;
+	struct itimerval it;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)(us / 1000000u);
+	it.it_value.tv_usec = (suseconds_t)(us % 1000000u);
+	it.it_interval.tv_usec = TIMER_REPEAT_US;
+	if (setitimer(ITIMER_REAL, &it, &ts->old_timer) != 0)
+		return false;
+	ts->timer_set = true;
+	return true;
+}
+
+static void disarm_timer(struct timer_state *ts)
+{
+	if (ts->timer_set)
+		(void)setitimer(ITIMER_REAL, &ts->old_timer, NULL);
+	if (ts->act_set)
+		(void)sigaction(SIGALRM, &ts->old_act, NULL);
+	alarm_run = NULL;
+	if (ts->mask_set)
+		(void)sigprocmask(SIG_SETMASK, &ts->old_mask, NULL);
+}
+
+static enum sandbox_err on_io(struct kvm_vm *vm)
+{
+	const struct kvm_run *r = vm->run;
+	if (r->io.port != GUEST_DOORBELL_PORT)
+		return SANDBOX_ERR_BAD_PORT_IO;
+	uint64_t end;
+	if (r->io.direction != KVM_EXIT_IO_OUT || r->io.size != 2 ||
+	    r->io.count != 1 ||
+	    __builtin_add_overflow(r->io.data_offset, (uint64_t)2, &end) ||
+	    end > vm->run_size)
+		return SANDBOX_ERR_BAD_DOORBELL;
+	uint16_t v;
+	memcpy(&v, (const uint8_t *)r + r->io.data_offset, sizeof(v));
+	return v == GUEST_DOORBELL_DONE ? SANDBOX_OK : SANDBOX_ERR_BAD_DOORBELL;
+}
+
+static enum sandbox_err on_mmio(struct kvm_vm *vm, struct virtio_mmio *mmio,
+				struct run_stats *st)
+{
+	struct kvm_run *r = vm->run;
+	uint64_t a = r->mmio.phys_addr;
+	uint32_t len = r->mmio.len;
+	if (a < GUEST_MMIO_GPA || a - GUEST_MMIO_GPA >= GUEST_MMIO_SIZE ||
+	    len == 0 || len > sizeof(r->mmio.data))
+		return SANDBOX_ERR_BAD_MMIO;
+	enum vmmio_err e = vmmio_access(mmio, a - GUEST_MMIO_GPA, r->mmio.data,
+					len, r->mmio.is_write != 0);
+	if (e != VMMIO_OK) {
+		st->mmio_err = e;
+		return SANDBOX_ERR_DEVICE_PROTOCOL;
+	}
+	return SANDBOX_OK;
+}
+
+/* One exit: SANDBOX_OK with *done set when the doorbell rang; SANDBOX_OK
+ * with *done clear to keep running; an error otherwise. */
+static enum sandbox_err handle_exit(struct kvm_vm *vm, struct virtio_mmio *mmio,
+				struct run_stats *st, bool *done)
+{
+	enum sandbox_err e;
+	st->last_exit_reason = vm->run->exit_reason;
+	switch (vm->run->exit_reason) {
+	case KVM_EXIT_MMIO:
+		st->mmio_exits++;
+		return on_mmio(vm, mmio, st);
+	case KVM_EXIT_IO:
+		st->io_exits++;
+		e = on_io(vm);
+		*done = e == SANDBOX_OK;
+		return e;
+	case KVM_EXIT_HLT:
+		return SANDBOX_ERR_GUEST_HALTED;
+	case KVM_EXIT_SHUTDOWN:
+		return SANDBOX_ERR_GUEST_SHUTDOWN;
+	case KVM_EXIT_FAIL_ENTRY:
+		return SANDBOX_ERR_GUEST_ENTRY_FAILED;
+	case KVM_EXIT_INTERNAL_ERROR:
+		return SANDBOX_ERR_GUEST_INTERNAL;
+	case KVM_EXIT_INTR:
+		return SANDBOX_OK; /* a signal; the budget checks follow */
+	default:
+		return SANDBOX_ERR_UNEXPECTED_EXIT;
+	}
+}
+
+enum sandbox_err run_loop(struct kvm_vm *vm, struct virtio_mmio *mmio,
+			  const struct run_limits *lim, struct run_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (lim->budget_ns == 0 || lim->max_exits == 0)
+		return SANDBOX_ERR_CONFIG;
+	uint64_t t0 = run_loop_now_ns();
+	struct timer_state ts;
+	enum sandbox_err err = SANDBOX_ERR_VM_SETUP;
+	if (!arm_timer(&ts, vm->run, lim->budget_ns))
+		goto out;
+
+	for (;;) {
+		if (alarm_fired ||
+		    run_loop_now_ns() - t0 >= lim->budget_ns) {
+			err = SANDBOX_ERR_GUEST_TIMEOUT;
+			break;
+		}
+		if (st->exits >= lim->max_exits) {
+			err = SANDBOX_ERR_GUEST_EXIT_BUDGET;
+			break;
+		}
+		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
+		st->exits++;
+		if (rc < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue; /* the budget checks decide */
+			err = SANDBOX_ERR_UNEXPECTED_EXIT;
+			break;
+		}
+		bool done = false;
+		err = handle_exit(vm, mmio, st, &done);
+		if (err != SANDBOX_OK || done)
+			break;
+	}
+out:
+	disarm_timer(&ts);
+	struct kvm_regs regs;
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0)
+		st->guest_rip = regs.rip;
+	st->elapsed_ns = run_loop_now_ns() - t0;
+	return err;
+}

@@ -1,0 +1,55 @@
+/*
+ * run_loop.h — the vCPU exit loop: KVM_RUN until the guest rings the
+ * doorbell, fails, or runs out of wall time or exits. MMIO exits in the
+ * virtio-mmio window go to the transport; the doorbell (the one port
+ * the guest may use, with the one value) ends the run successfully;
+ * everything else ends it with its own error.
+ *
+ * Not reentrant: the wall-time budget uses ITIMER_REAL/SIGALRM (the
+ * previous handler, mask and timer are restored before returning) and
+ * one static pointer for the signal handler. The caller is expected to
+ * be single-threaded while a guest runs.
+ *
+ * Syscalls: ioctl (KVM_RUN, KVM_GET_REGS), rt_sigaction, rt_sigprocmask, setitimer,
+ * clock_gettime (normally served by the vDSO).
+ */
+#ifndef INSTAR_SANDBOX_RUN_LOOP_H
+#define INSTAR_SANDBOX_RUN_LOOP_H
+
+#include <stdint.h>
+
+#include "sandbox/kvm_vm.h"
+#include "sandbox/sandbox_err.h"
+#include "sandbox/virtio_mmio.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct run_limits {
+	uint64_t budget_ns;   /* wall time, > 0 */
+	uint32_t max_exits;   /* KVM_RUN returns, > 0 */
+};
+
+struct run_stats {
+	uint32_t exits;
+	uint32_t mmio_exits;
+	uint32_t io_exits;
+	uint64_t elapsed_ns;
+	enum vmmio_err mmio_err;   /* why SANDBOX_ERR_DEVICE_PROTOCOL */
+	uint32_t last_exit_reason; /* KVM_EXIT_* of the last exit */
+	uint64_t guest_rip;        /* where the vCPU was when the run ended
+				    * (0 if it could not be read) */
+};
+
+enum sandbox_err run_loop(struct kvm_vm *vm, struct virtio_mmio *mmio,
+			  const struct run_limits *lim, struct run_stats *st);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t run_loop_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

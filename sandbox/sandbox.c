@@ -1,0 +1,151 @@
+/*
+ * sandbox.c — sandbox_run(): build the VM, load the guest and its
+ * parameter page, wire the virtio-blk device to the image and the
+ * staging store, run, and copy out what happened (see sandbox.h).
+ *
+ * Trust: the config comes from the host (checked anyway); the result
+ * record and staged bytes come from the guest and are returned as-is,
+ * unvalidated, for validate*.c.
+ */
+#include "sandbox/sandbox.h"
+
+#include <string.h>
+
+#include "sandbox/guest_mem.h"
+#include "sandbox/kvm_cpu_x86_64.h"
+#include "sandbox/kvm_vm.h"
+#include "sandbox/run_loop.h"
+#include "sandbox/virtio_blk.h"
+#include "sandbox/virtio_mmio.h"
+
+#define RAM_ALIGN 0x200000ULL /* one 2 MiB page */
+
+static bool cluster_ok(uint32_t cs)
+{
+	return cs >= GUEST_MIN_CLUSTER && cs <= GUEST_MAX_CLUSTER &&
+	       (cs & (cs - 1u)) == 0;
+}
+
+uint64_t sandbox_ram_bytes(uint32_t cluster_size)
+{
+	uint64_t need;
+	uint64_t ram;
+	if (!cluster_ok(cluster_size))
+		return 0;
+	if (__builtin_mul_overflow((uint64_t)cluster_size, (uint64_t)2, &need) ||
+	    __builtin_add_overflow(need, GUEST_SCRATCH_GPA, &need) ||
+	    __builtin_add_overflow(need, RAM_ALIGN - 1u, &ram))
+		return 0;
+	return ram & ~(RAM_ALIGN - 1u);
+}
+
+static bool config_ok(const struct sandbox_config *cfg,
+		      const struct sandbox_outcome *out)
+{
+	return cfg != NULL && out != NULL && out->staged != NULL &&
+	       cfg->image_fd >= 0 && cluster_ok(cfg->cluster_size) &&
+	       cfg->preprobe != NULL && cfg->guest != NULL &&
+	       cfg->guest_len != 0 && cfg->guest_len <= GUEST_IMAGE_MAX;
+}
+
+static bool load_guest(struct guest_mem *m, const struct sandbox_config *cfg,
+		       uint64_t ram)
+{
+	uint8_t *img = guest_mem_range(m, GUEST_IMAGE_GPA, cfg->guest_len);
+	if (img == NULL)
+		return false;
+	memcpy(img, cfg->guest, cfg->guest_len);
+
+	struct guest_params p;
+	memset(&p, 0, sizeof(p));
+	p.magic = GUEST_ABI_MAGIC;
+	p.abi_version = GUEST_ABI_VERSION;
+	p.cluster_size = cfg->cluster_size;
+	p.disk_bytes = cfg->disk_bytes;
+	p.scratch_gpa = GUEST_SCRATCH_GPA;
+	p.scratch_bytes = ram - GUEST_SCRATCH_GPA;
+	p.request = cfg->request;
+	uint8_t *pp = guest_mem_range(m, GUEST_PARAMS_GPA, sizeof(p));
+	if (pp == NULL)
+		return false;
+	memcpy(pp, &p, sizeof(p));
+	return true;
+}
+
+enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
+			     struct sandbox_outcome *out)
+{
+	if (out == NULL)
+		return SANDBOX_ERR_CONFIG;
+	uint8_t *staged = out->staged;
+	memset(out, 0, sizeof(*out));
+	out->staged = staged;
+	if (!config_ok(cfg, out))
+		return SANDBOX_ERR_CONFIG;
+
+	uint64_t t0 = run_loop_now_ns();
+	struct staging stage;
+	if (!staging_init(&stage, staged, cfg->preprobe, cfg->cluster_size))
+		return SANDBOX_ERR_CONFIG;
+	uint64_t ram = sandbox_ram_bytes(cfg->cluster_size);
+	if (ram == 0 || ram <= GUEST_SCRATCH_GPA)
+		return SANDBOX_ERR_CONFIG;
+
+	struct kvm_vm vm;
+	enum sandbox_err err = kvm_vm_create(&vm, ram);
+	if (err != SANDBOX_OK) {
+		out->elapsed_ns = run_loop_now_ns() - t0;
+		return err;
+	}
+	if (!load_guest(&vm.mem, cfg, ram)) {
+		err = SANDBOX_ERR_VM_SETUP;
+		goto done;
+	}
+	err = kvm_cpu_setup_long_mode(&vm, GUEST_IMAGE_GPA, GUEST_STACK_TOP);
+	if (err != SANDBOX_OK)
+		goto done;
+
+	struct vblk_device blk;
+	vblk_device_init(&blk, &vm.mem, cfg->image_fd, cfg->disk_bytes,
+			 cfg->preprobe, cfg->cluster_size, &stage);
+	struct virtio_mmio mmio;
+	vmmio_init(&mmio, &vblk_device_ops, &blk, &vm.mem);
+
+	struct run_limits lim = {
+		.budget_ns = cfg->budget_ns != 0 ? cfg->budget_ns :
+			     SANDBOX_DEFAULT_BUDGET_NS,
+		.max_exits = cfg->max_exits != 0 ? cfg->max_exits :
+			     SANDBOX_DEFAULT_MAX_EXITS,
+	};
+	struct run_stats st;
+	err = run_loop(&vm, &mmio, &lim, &st);
+	out->exits = st.exits;
+	out->run_ns = st.elapsed_ns;
+	out->guest_rip = st.guest_rip;
+	if (err == SANDBOX_OK) {
+		const uint8_t *r = guest_mem_range(&vm.mem, GUEST_RESULT_GPA,
+						   sizeof(out->result));
+		if (r == NULL) {
+			err = SANDBOX_ERR_VM_SETUP;
+		} else {
+			memcpy(&out->result, r, sizeof(out->result));
+			out->result_present = true;
+		}
+	}
+	out->header_changed = blk.header_changed;
+	out->bad_write = blk.bad_write;
+	out->reads = blk.reads;
+	out->read_bytes = blk.read_bytes;
+	memcpy(out->written, stage.written, sizeof(out->written));
+	out->sectors_written = staging_sectors_written(&stage);
+	out->write_requests = stage.write_requests;
+	if (blk.bad_write)
+		err = SANDBOX_ERR_BAD_WRITE;
+	else if (blk.header_changed)
+		err = SANDBOX_ERR_HEADER_CHANGED;
+
+done:
+	kvm_vm_destroy(&vm);
+	out->elapsed_ns = run_loop_now_ns() - t0;
+	return err;
+}

@@ -1,0 +1,71 @@
+/*
+ * validate.h — hold what the guest returned against what the host knows
+ * before a single byte reaches the file: the result record field by
+ * field, and the staged header cluster re-parsed and compared with the
+ * host's pre-probe and with the request.
+ *
+ * Trust: the result record and the staged cluster come from the guest
+ * and are hostile. The pre-probe bytes are the file's (hostile too) but
+ * were parsed on the host with the same parser; the request is ours.
+ */
+#ifndef INSTAR_VALIDATE_H
+#define INSTAR_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox/guest_abi.h"
+#include "src/amend/amend_plan.h"
+#include "src/qcow2/qcow2_header.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum validate_err {
+	VALIDATE_AMENDED = 0,      /* staged cluster is good: commit it */
+	VALIDATE_NOOP,             /* nothing to write */
+	VALIDATE_REFUSED,          /* the guest refused: out->guest_status */
+	VALIDATE_ERR_RECORD,       /* magic/version/status/action malformed */
+	VALIDATE_ERR_WROTE_WITHOUT_CHANGE, /* refusal/no-op, yet bytes staged */
+	VALIDATE_ERR_NOOP_LIE,     /* claims no-op, but the request changes things */
+	VALIDATE_ERR_NO_WRITE,     /* claims amended, nothing staged */
+	VALIDATE_ERR_UNPARSABLE,   /* staged cluster does not parse */
+	VALIDATE_ERR_INVARIANT,    /* a field that must stay the same changed */
+	VALIDATE_ERR_NOT_REQUESTED,/* result is not what was asked */
+	VALIDATE_ERR_EXTENSIONS,   /* extension area not what the old one implies */
+	VALIDATE_ERR_RECORD_MISMATCH, /* record disagrees with the staged bytes */
+	VALIDATE_ERR_GUEST_IO,     /* the guest reports a failed virtio request */
+	VALIDATE_ERR_COUNT_
+};
+
+struct validate_input {
+	const uint8_t *pre;          /* pre-probe header cluster */
+	const struct qcow2_header *pre_hdr; /* its parse (QCOW2_OK) */
+	size_t len;                  /* cluster size */
+	const struct amend_request *req;
+	const struct guest_result *res;
+	const uint8_t *staged;       /* pre with the guest's writes applied */
+};
+
+struct validate_output {
+	uint32_t guest_status;       /* enum amend_status, for messages */
+	uint32_t version;            /* resulting version */
+	bool lazy;                   /* resulting lazy_refcounts */
+	struct amend_plan ranges;    /* byte ranges to write (AMENDED) */
+};
+
+/* What the request makes of the pre-probe state (no parsing needed). */
+void validate_expected(const struct qcow2_header *pre,
+		       const struct amend_request *req,
+		       uint32_t *version, bool *lazy);
+
+enum validate_err validate_guest(const struct validate_input *in,
+				 struct validate_output *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

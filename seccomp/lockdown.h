@@ -1,0 +1,80 @@
+/*
+ * lockdown.h - give up every capability, set no_new_privs, and install the
+ * seccomp allow-list generated from seccomp/policy.txt.
+ *
+ * Call lockdown_apply() after the image is open, locked and pre-probed and
+ * before /dev/kvm is opened; call lockdown_tighten() once the VM and vCPU
+ * exist. Both return an error code and never print or exit: the CLI maps the
+ * code to its message with lockdown_strerror().
+ */
+#ifndef INSTAR_SECCOMP_LOCKDOWN_H
+#define INSTAR_SECCOMP_LOCKDOWN_H
+
+#include <seccomp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum lockdown_err {
+	LOCKDOWN_OK = 0,
+	LOCKDOWN_ERR_PROFILE,     /* unknown profile */
+	LOCKDOWN_ERR_BINDING,     /* missing binding or negative image fd */
+	LOCKDOWN_ERR_CAPS_READ,   /* libcap-ng could not read our capabilities */
+	LOCKDOWN_ERR_CAPS_DROP,   /* libcap-ng could not drop them */
+	LOCKDOWN_ERR_CAPS_LEFT,   /* a capability is still present afterwards */
+	LOCKDOWN_ERR_NO_NEW_PRIVS,
+	LOCKDOWN_ERR_TABLE,       /* the compiled-in policy table is inconsistent */
+	LOCKDOWN_ERR_FILTER,      /* libseccomp refused to build the filter */
+	LOCKDOWN_ERR_LOAD,        /* the kernel refused the filter */
+	LOCKDOWN_ERR_COUNT_       /* number of codes, not an error */
+};
+
+/*
+ * Which filter to build. SETUP allows the rules of both sections of the
+ * policy ([setup] and [always]); RUN allows only the [always] rules.
+ */
+enum lockdown_profile {
+	LOCKDOWN_PROFILE_SETUP = 1,
+	LOCKDOWN_PROFILE_RUN = 2,
+};
+
+/* Run-time values of the policy's variables. */
+struct lockdown_binding {
+	int image_fd; /* $image_fd: the open, locked image */
+};
+
+/*
+ * Drops all capabilities (effective, permitted, inheritable, ambient, and
+ * the bounding set when the process holds CAP_SETPCAP, i.e. for root), sets
+ * PR_SET_NO_NEW_PRIVS, then loads the profile's filter with TSYNC. Default
+ * action: kill the process. On error the process may be partly locked down
+ * (never less than before); the caller must not continue to /dev/kvm.
+ */
+enum lockdown_err lockdown_apply(enum lockdown_profile profile,
+				 const struct lockdown_binding *b);
+
+/*
+ * Stacks the RUN filter on top of the SETUP one: afterwards openat, the
+ * VM-building ioctls, rt_sigaction and seccomp itself are gone. Requires a
+ * successful lockdown_apply(LOCKDOWN_PROFILE_SETUP, ...) first.
+ */
+enum lockdown_err lockdown_tighten(const struct lockdown_binding *b);
+
+/*
+ * Builds, without loading, the filter lockdown_apply() would install; for
+ * seccomp_export_pfc() and tests. On success the caller owns *out and must
+ * seccomp_release() it.
+ */
+enum lockdown_err lockdown_build_filter(enum lockdown_profile profile,
+					const struct lockdown_binding *b,
+					scmp_filter_ctx *out);
+
+/* One fixed message per code; never NULL. */
+const char *lockdown_strerror(enum lockdown_err err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

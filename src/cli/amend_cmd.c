@@ -1,0 +1,260 @@
+/*
+ * amend_cmd.c — the flow of one `instar amend`:
+ *   parse argv -> open + lock the image -> pre-probe (format, header,
+ *   dirty/corrupt) -> lockdown (capabilities, no_new_privs, seccomp) ->
+ *   run the guest in KVM -> validate its answer -> commit -> print.
+ * Trust: the image bytes and everything the guest returns are hostile;
+ * they are only handled through src/qcow2 (parse), sandbox/validate.c
+ * and sandbox/commit.c. This file only sequences and prints.
+ */
+#include "src/cli/amend_cmd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sandbox/commit.h"
+#include "sandbox/image_file.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/validate.h"
+#include "seccomp/lockdown.h"
+#include "src/amend/amend_status.h"
+#include "src/cli/amend_args.h"
+#include "src/cli/messages.h"
+#include "src/cli/output.h"
+#include "src/qcow2/image_format.h"
+#include "src/qcow2/qcow2_be.h"
+#include "src/qcow2/qcow2_format.h"
+#include "src/qcow2/qcow2_header.h"
+
+void amend_usage(void)
+{
+	fputs(
+"Usage: instar amend [-f qcow2] -o KEY=VALUE[,KEY=VALUE...] [-o ...] [-q]\n"
+"                    [--output human|json] FILE\n"
+"\n"
+"Change a qcow2 image's compat version and lazy_refcounts flag in place,\n"
+"rewriting only its header cluster, as `qemu-img amend` would. The header\n"
+"is read, planned and patched inside a KVM guest; the host drops all\n"
+"capabilities and installs a seccomp allow-list before opening /dev/kvm,\n"
+"checks everything the guest returns, then writes only the changed bytes.\n"
+"\n"
+"Options:\n"
+"  -f, --format <FMT>             Force format detection. qcow2 only;\n"
+"                                 default: auto-detect from the file's\n"
+"                                 magic bytes. A file that is not qcow2\n"
+"                                 is refused even with -f qcow2.\n"
+"  -o, --options <KEY=VALUE,...>  qemu-img-style options. Repeatable;\n"
+"                                 comma-separated. At least one of:\n"
+"                                   compat=0.10 | compat=1.1\n"
+"                                   lazy_refcounts=on|off\n"
+"                                     (also true|false, yes|no)\n"
+"                                 Other keys (refcount_bits, data_file,\n"
+"                                 backing_file, cluster_size, ...) are\n"
+"                                 refused. Giving one key two different\n"
+"                                 values is refused.\n"
+"  -q, --quiet                    Suppress \"Image amended.\" or \"No change.\"\n"
+"                                 on success. Errors still go to stderr.\n"
+"      --output <FORMAT>          human (default) | json\n"
+"  -h, --help                     Show this help.\n"
+"\n"
+"Refused: images that are dirty, corrupt or encrypted; compat=0.10 on an\n"
+"image with compression (zstd), extended L2, an external data file, or\n"
+"refcount_bits != 16; lazy_refcounts=on on a v2 image without compat=1.1;\n"
+"an image another process (QEMU, qemu-nbd) holds locked.\n"
+"\n"
+"Exit status: 0 amended or no change, 1 refused or failed (nothing is\n"
+"written), 2 bad command line.\n"
+"Requires /dev/kvm (root, or a member of the kvm group).\n",
+		stdout);
+}
+
+static int usage_error(const struct args_error *err)
+{
+	msg_print(stderr, msg_args(err->code), err->arg, err->arg_len, NULL);
+	if (err->code == ARGS_NOT_QCOW2_FORMAT)
+		return EXIT_REFUSED;
+	return EXIT_USAGE;
+}
+
+static int refuse(enum amend_status s)
+{
+	msg_print(stderr, msg_amend(s), NULL, 0, NULL);
+	return EXIT_REFUSED;
+}
+
+static int image_error(const char *path, const struct image_file *img,
+		       enum image_err e)
+{
+	const char *why = img->sys_errno ? strerror(img->sys_errno)
+					 : "unexpected end of file";
+	msg_print(stderr, msg_image(e), path, strlen(path), why);
+	return EXIT_REFUSED;
+}
+
+/* Pre-probe: name the format, read and parse the header cluster on the
+ * host with the shared parser, refuse dirty/corrupt/encrypted early. */
+static int preprobe(const char *path, struct image_file *img,
+		    struct qcow2_header *h)
+{
+	enum image_format fmt;
+	enum image_err ie;
+	enum qcow2_err qe;
+	uint32_t bits;
+
+	fmt = image_format_detect(img->head, img->head_len, img->tail,
+				  img->tail_len);
+	if (fmt != IMAGE_FORMAT_QCOW2)
+		return refuse(AMEND_ERR_NOT_QCOW2);
+	if (img->head_len < QCOW2_OFF_CLUSTER_BITS + 4)
+		return refuse(AMEND_ERR_PARSE);
+	bits = qcow2_be32(img->head + QCOW2_OFF_CLUSTER_BITS);
+	if (bits < QCOW2_MIN_CLUSTER_BITS || bits > QCOW2_MAX_CLUSTER_BITS)
+		return refuse(AMEND_ERR_PARSE);
+	ie = image_read_cluster(img, (size_t)1 << bits);
+	if (ie == IMAGE_ERR_READ && img->sys_errno == 0)
+		return refuse(AMEND_ERR_PARSE);   /* shorter than a cluster */
+	if (ie != IMAGE_OK)
+		return image_error(path, img, ie);
+	qe = qcow2_parse(img->cluster, img->cluster_len, h);
+	if (qe == QCOW2_ERR_MAGIC)
+		return refuse(AMEND_ERR_NOT_QCOW2);
+	if (qe != QCOW2_OK)
+		return refuse(AMEND_ERR_PARSE);
+	if (h->incompat & QCOW2_INCOMPAT_DIRTY)
+		return refuse(AMEND_ERR_DIRTY);
+	if (h->incompat & QCOW2_INCOMPAT_CORRUPT)
+		return refuse(AMEND_ERR_CORRUPT);
+	if (h->crypt_method != QCOW2_CRYPT_NONE)
+		return refuse(AMEND_ERR_ENCRYPTED);
+	return EXIT_OK;
+}
+
+static void print_success(const struct amend_args *a, bool amended,
+			  uint32_t version, bool lazy)
+{
+	if (a->output == OUTPUT_JSON) {
+		print_json_result(stdout, a->filename, amended, version, lazy);
+	} else if (!a->quiet) {
+		puts(amended ? "Image amended." : "No change.");
+	}
+	fflush(stdout);
+}
+
+/* Lock down, run the guest, validate, commit. */
+static int sandboxed_amend(const struct amend_args *a, struct image_file *img,
+			   const struct qcow2_header *h)
+{
+	struct lockdown_binding bind = { img->fd };
+	struct sandbox_config cfg;
+	struct sandbox_outcome out;
+	struct validate_input vin;
+	struct validate_output vout;
+	struct guest_blob blob = amend_guest_blob();
+	enum lockdown_err le;
+	enum sandbox_err se;
+	enum validate_err ve;
+	enum image_err ie;
+	int rc = EXIT_REFUSED;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&out, 0, sizeof(out));
+	out.staged = malloc(img->cluster_len);
+	if (out.staged == NULL)
+		return image_error(a->filename, img, IMAGE_ERR_NOMEM);
+
+	le = lockdown_apply(LOCKDOWN_PROFILE_SETUP, &bind);
+	if (le != LOCKDOWN_OK) {
+		msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
+		goto done;
+	}
+
+	cfg.image_fd = img->fd;
+	cfg.disk_bytes = img->size;
+	cfg.cluster_size = (uint32_t)img->cluster_len;
+	cfg.preprobe = img->cluster;
+	cfg.request = a->request;
+	cfg.guest = blob.data;
+	cfg.guest_len = blob.len;
+	se = sandbox_run(&cfg, &out);
+	if (se != SANDBOX_OK) {
+		msg_print(stderr, msg_sandbox(se), NULL, 0, NULL);
+		goto done;
+	}
+
+	vin.pre = img->cluster;
+	vin.pre_hdr = h;
+	vin.len = img->cluster_len;
+	vin.req = &a->request;
+	vin.res = &out.result;
+	vin.staged = out.staged;
+	ve = validate_guest(&vin, &vout);
+	switch (ve) {
+	case VALIDATE_REFUSED:
+		rc = refuse((enum amend_status)vout.guest_status);
+		goto done;
+	case VALIDATE_NOOP:
+		print_success(a, false, vout.version, vout.lazy);
+		rc = EXIT_OK;
+		goto done;
+	case VALIDATE_AMENDED:
+		break;
+	default:
+		msg_print(stderr, msg_validate(ve), NULL, 0, NULL);
+		goto done;
+	}
+
+	/* We hold the image lock, but a writer that ignores locks could
+	 * have changed the header meanwhile: look again before writing. */
+	ie = image_check_unchanged(img);
+	if (ie == IMAGE_OK)
+		ie = image_commit(img, out.staged, &vout.ranges);
+	if (ie != IMAGE_OK) {
+		rc = image_error(a->filename, img, ie);
+		goto done;
+	}
+	print_success(a, true, vout.version, vout.lazy);
+	rc = EXIT_OK;
+done:
+	free(out.staged);
+	return rc;
+}
+
+int amend_main(int argc, char *const argv[])
+{
+	struct amend_args args;
+	struct args_error err;
+	struct image_file img;
+	struct qcow2_header *h;
+	enum args_err ae;
+	enum image_err ie;
+	int rc;
+
+	ae = amend_args_parse(argc, argv, &args, &err);
+	if (ae == ARGS_HELP) {
+		amend_usage();
+		return EXIT_OK;
+	}
+	if (ae != ARGS_OK)
+		return usage_error(&err);
+
+	ie = image_open(args.filename, &img);
+	if (ie != IMAGE_OK) {
+		rc = image_error(args.filename, &img, ie);
+		image_close(&img);
+		return rc;
+	}
+	h = malloc(sizeof(*h));
+	if (h == NULL) {
+		rc = image_error(args.filename, &img, IMAGE_ERR_NOMEM);
+		image_close(&img);
+		return rc;
+	}
+	rc = preprobe(args.filename, &img, h);
+	if (rc == EXIT_OK)
+		rc = sandboxed_amend(&args, &img, h);
+	free(h);
+	image_close(&img);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * amend_cmd.h — `instar amend`: the whole flow of one amend, in the
+ * order DESIGN.md gives it. Returns the process exit status.
+ */
+#ifndef INSTAR_AMEND_CMD_H
+#define INSTAR_AMEND_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* argv[0] is the first argument after "amend". */
+int amend_main(int argc, char *const argv[]);
+
+/* The guest program run in the sandbox (the embedded amend.bin in the
+ * shipped binary). */
+struct guest_blob {
+	const uint8_t *data;
+	size_t len;
+};
+struct guest_blob amend_guest_blob(void);
+
+void amend_usage(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

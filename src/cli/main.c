@@ -1,0 +1,77 @@
+/*
+ * main.c — the `instar` entry point: subcommand dispatch, --help,
+ * --version. Trust: argv is user input and is only compared here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "seccomp/print.h"
+#include "src/cli/amend_cmd.h"
+#include "src/cli/messages.h"
+
+#define INSTAR_VERSION "0.1.0"
+
+static void usage(FILE *out)
+{
+	fputs(
+"Usage: instar <command> [options]\n"
+"\n"
+"Commands:\n"
+"  amend     change a qcow2 image's compat version and lazy_refcounts\n"
+"            flag in place, inside a KVM sandbox (instar amend --help)\n"
+"  seccomp   print the seccomp allow-list instar amend installs\n"
+"            (--pfc: libseccomp's pseudo-filter code of the exact filter)\n"
+"\n"
+"Options:\n"
+"  -h, --help     show this help\n"
+"  -V, --version  show the version\n",
+		out);
+}
+
+static int seccomp_main(int argc, char *const argv[])
+{
+	bool pfc = false;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--pfc") == 0) {
+			pfc = true;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+			   strcmp(argv[i], "-h") == 0) {
+			puts("Usage: instar seccomp [--pfc]\n\n"
+			     "Print the seccomp allow-list instar amend installs "
+			     "before it opens /dev/kvm:\none rule a line with its "
+			     "reason; with --pfc, libseccomp's export of the exact "
+			     "filter.");
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "instar seccomp: unknown argument '%s'\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	return seccomp_print_policy(stdout, pfc) == 0 ? EXIT_OK : EXIT_REFUSED;
+}
+
+int main(int argc, char *argv[])
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		puts("instar " INSTAR_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "amend") == 0)
+		return amend_main(argc - 2, argv + 2);
+	if (strcmp(argv[1], "seccomp") == 0)
+		return seccomp_main(argc - 2, argv + 2);
+	fprintf(stderr, "instar: unknown command '%s' (try instar --help)\n",
+		argv[1]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,135 @@
+// strace_check.h - reads an `strace -f` log of the host process and checks
+// the order of events DESIGN.md requires (capabilities emptied, then
+// no_new_privs, then a seccomp filter loaded, and only then /dev/kvm opened)
+// and that every syscall made after the filter went in is named in the
+// policy. The log is the kernel's account via ptrace; nothing the traced
+// program says about itself is trusted.
+#ifndef INSTAR_TESTS_SECCOMP_STRACE_CHECK_H
+#define INSTAR_TESTS_SECCOMP_STRACE_CHECK_H
+
+#include <cstddef>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "seccomp/policy_table.h"
+
+struct StraceCall {
+  std::string pid;   // "" when strace ran without -f
+  std::string name;  // syscall name
+  std::string line;  // the whole line, for messages and argument checks
+  bool finished;     // false for "<unfinished ...>" (the result comes later)
+};
+
+struct StraceReport {
+  std::vector<std::string> violations;
+  std::vector<std::string> after_filter;  // syscalls made under the filter
+};
+
+// Every syscall name the compiled policy allows (this build's table).
+inline std::set<std::string> PolicySyscallNames() {
+  std::set<std::string> names;
+  for (size_t i = 0; i < policy_table_len; i++) names.insert(policy_table[i].syscall);
+  return names;
+}
+
+inline bool StartsWith(const std::string& s, const std::string& p) {
+  return s.compare(0, p.size(), p) == 0;
+}
+
+inline bool EndsWith(const std::string& s, const std::string& p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+// Splits the log into calls. Resumed halves ("<... x resumed>") belong to a
+// call already recorded; signals ("---") and exits ("+++") are kept as
+// pseudo-calls named "---" and "+++".
+inline std::vector<StraceCall> ParseStrace(const std::string& log) {
+  std::vector<StraceCall> calls;
+  std::istringstream in(log);
+  std::string raw;
+  while (std::getline(in, raw)) {
+    StraceCall c;
+    c.line = raw;
+    std::string rest = raw;
+    size_t sp = rest.find_first_not_of("0123456789");
+    if (sp != 0 && sp != std::string::npos && (rest[sp] == ' ' || rest[sp] == '\t')) {
+      c.pid = rest.substr(0, sp);
+      rest = rest.substr(rest.find_first_not_of(" \t", sp));
+    }
+    if (rest.empty() || StartsWith(rest, "<...")) continue;
+    if (StartsWith(rest, "+++") || StartsWith(rest, "---")) {
+      c.name = rest.substr(0, 3);
+      c.finished = true;
+      calls.push_back(c);
+      continue;
+    }
+    size_t paren = rest.find('(');
+    if (paren == std::string::npos || paren == 0) continue;
+    c.name = rest.substr(0, paren);
+    bool word = true;
+    for (char ch : c.name)
+      if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) word = false;
+    if (!word) continue;
+    c.line = rest;
+    c.finished = !EndsWith(rest, "<unfinished ...>");
+    calls.push_back(c);
+  }
+  return calls;
+}
+
+inline bool Has(const std::string& s, const char* needle) {
+  return s.find(needle) != std::string::npos;
+}
+
+inline StraceReport CheckStrace(const std::string& log, const std::set<std::string>& allowed) {
+  StraceReport r;
+  std::vector<StraceCall> calls = ParseStrace(log);
+  const size_t none = static_cast<size_t>(-1);
+  size_t caps = none, ambient = none, nnp = none, filter = none, kvm = none;
+  for (size_t i = 0; i < calls.size(); i++) {
+    const StraceCall& c = calls[i];
+    const std::string& l = c.line;
+    if (c.name == "capset" && Has(l, "{effective=0, permitted=0, inheritable=0}") &&
+        EndsWith(l, ") = 0"))
+      caps = i;
+    if (c.name == "prctl" && Has(l, "PR_CAP_AMBIENT_CLEAR_ALL") && EndsWith(l, " = 0"))
+      ambient = i;
+    if (c.name == "prctl" && Has(l, "PR_SET_NO_NEW_PRIVS, 1") && EndsWith(l, " = 0") && nnp == none)
+      nnp = i;
+    if (c.name == "seccomp" && Has(l, "SECCOMP_SET_MODE_FILTER") && Has(l, "filter=") &&
+        EndsWith(l, " = 0") && filter == none)
+      filter = i;
+    if ((c.name == "openat" || c.name == "open") && Has(l, "\"/dev/kvm\"") && kvm == none)
+      kvm = i;
+    if (c.name == "+++" && Has(l, "killed by SIGSYS"))
+      r.violations.push_back("the process was killed by SIGSYS: " + l);
+  }
+  if (caps == none) r.violations.push_back("no capset() emptying the capability sets");
+  if (ambient == none) r.violations.push_back("no PR_CAP_AMBIENT_CLEAR_ALL");
+  if (nnp == none) r.violations.push_back("no PR_SET_NO_NEW_PRIVS");
+  if (filter == none) r.violations.push_back("no seccomp filter loaded");
+  if (kvm == none) r.violations.push_back("/dev/kvm never opened");
+  if (caps != none && nnp != none && caps > nnp)
+    r.violations.push_back("capabilities dropped after no_new_privs");
+  if (ambient != none && nnp != none && ambient > nnp)
+    r.violations.push_back("ambient capabilities cleared after no_new_privs");
+  if (nnp != none && filter != none && nnp > filter)
+    r.violations.push_back("no_new_privs set after the filter");
+  if (filter != none && kvm != none && kvm < filter)
+    r.violations.push_back("/dev/kvm opened before the seccomp filter: " + calls[kvm].line);
+  if (caps != none && kvm != none && kvm < caps)
+    r.violations.push_back("/dev/kvm opened before the capabilities were dropped");
+  if (filter == none) return r;
+  for (size_t i = filter + 1; i < calls.size(); i++) {
+    const StraceCall& c = calls[i];
+    if (c.name == "+++" || c.name == "---") continue;
+    r.after_filter.push_back(c.name);
+    if (allowed.count(c.name) == 0)
+      r.violations.push_back("syscall outside the policy after lockdown: " + c.line);
+  }
+  return r;
+}
+
+#endif
