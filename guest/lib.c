@@ -9,6 +9,7 @@
  *
  * Trust: callers pass valid ranges (guest-internal code only).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,23 +71,19 @@ int memcmp(const void *a, const void *b, size_t n)
 	const uint8_t *y = b;
 	size_t words = n / 8u;
 	if (words != 0) {
-		/* Skip the equal 8-byte words; on a mismatch rsi/rdi point
-		 * just past the differing word. */
+		/* Skip the equal 8-byte words. ZF tells whether the last word
+		 * compared was equal; rsi/rdi end just past it either way. */
 		const void *p = x;
 		const void *q = y;
 		size_t left = words;
+		bool all_equal;
 		__asm__ volatile("repe cmpsq"
-				 : "+S"(p), "+D"(q), "+c"(left)
+				 : "+S"(p), "+D"(q), "+c"(left), "=@ccz"(all_equal)
 				 :
-				 : "memory", "cc");
-		(void)left;
-		/* p/q are just past the last word compared: if it differed,
-		 * the byte loop below starts at it, else just past it. */
-		const uint64_t *pw = (const uint64_t *)p - 1;
-		const uint64_t *qw = (const uint64_t *)q - 1;
-		size_t skip = (size_t)((const uint8_t *)pw - x);
-		if (*pw == *qw)
-			skip += 8u;
+				 : "memory");
+		size_t skip = (size_t)((const uint8_t *)p - x);
+		if (!all_equal)
+			skip -= 8u; /* back to the differing word */
 		x += skip;
 		y += skip;
 		n -= skip;

@@ -27,11 +27,7 @@
 extern "C" {
 #endif
 
-/* 30 s of wall time. The intended budget is 2 s, but on KVM hosts whose
- * backend is kvm_pvm (no hardware virtualisation; shadow paging) the guest
- * touches memory so slowly that a 2 MiB header cluster takes ~20 s. See
- * docs/sandbox.md; lowering this back is tracked as an open problem. */
-#define SANDBOX_DEFAULT_BUDGET_NS 30000000000ULL
+#define SANDBOX_DEFAULT_BUDGET_NS 2000000000ULL /* 2 s wall time */
 #define SANDBOX_DEFAULT_MAX_EXITS 10000u
 
 struct sandbox_config {

@@ -168,6 +168,9 @@ enum vblk_dev_err vblk_device_handle(struct vblk_device *d,
 			return VBLK_DEV_ERR_FRAMING;
 		data_bytes += c->seg[i].len; /* <= 16 * UINT32_MAX: no wrap */
 	}
+	/* The used length (data + status byte) must fit its u32 field. */
+	if (data_bytes >= UINT32_MAX)
+		return VBLK_DEV_ERR_FRAMING;
 
 	uint8_t status;
 	uint32_t written = 0;

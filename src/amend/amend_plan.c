@@ -65,6 +65,27 @@ static enum amend_status check_gates(const struct qcow2_header *h,
 	return AMEND_CHANGED;
 }
 
+/* How much of the cluster the rewrite has to cover: the old header's
+ * used bytes (fields, extensions, end marker, backing name) plus room for
+ * what a rewrite can add (v3 fields and the feature-name table: under
+ * 512 bytes), rounded to a sector. QEMU also zeroes the rest of the
+ * cluster; every reader ignores those bytes, and in images QEMU wrote
+ * they are zero already, so leaving them keeps the patch set small and
+ * the guest fast (it pays per byte touched). */
+#define AMEND_REWRITE_SLACK 1024u
+
+static size_t work_length(const struct qcow2_header *h, size_t len)
+{
+	uint64_t used = h->ext_end;
+	uint64_t w;
+
+	if (h->backing_offset != 0 &&
+	    h->backing_offset + h->backing_size > used)
+		used = h->backing_offset + h->backing_size;
+	w = (used + AMEND_REWRITE_SLACK + 511u) & ~(uint64_t)511u;
+	return w < len ? (size_t)w : len;
+}
+
 static void plan_reset(struct amend_plan *plan)
 {
 	plan->status = AMEND_ERR_PARSE;
@@ -72,6 +93,7 @@ static void plan_reset(struct amend_plan *plan)
 	plan->result_lazy = false;
 	plan->n_patches = 0;
 	plan->patch_bytes = 0;
+	plan->out_len = 0;
 	for (uint32_t i = 0; i < AMEND_MAX_PATCHES; i++) {
 		plan->patches[i].offset = 0;
 		plan->patches[i].length = 0;
@@ -92,6 +114,7 @@ enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 	struct amend_layout lay;
 	enum qcow2_err e;
 	enum amend_status s;
+	size_t work;
 	uint32_t target_version;
 	bool cur_lazy, target_lazy;
 
@@ -156,13 +179,21 @@ enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 
 	if (!amend_layout_build(cluster, &h, &n, &lay))
 		return finish(plan, AMEND_ERR_OVERFLOW);
-	e = qcow2_serialise(&n, &lay.layout, out_cluster, len);
+	work = work_length(&h, len);
+	e = qcow2_serialise(&n, &lay.layout, out_cluster, work);
+	if (e == QCOW2_ERR_NO_SPACE && work < len) {
+		work = len;
+		e = qcow2_serialise(&n, &lay.layout, out_cluster, work);
+	}
 	if (e == QCOW2_ERR_NO_SPACE)
 		return finish(plan, AMEND_ERR_RELOCATION);
 	if (e != QCOW2_OK)
 		return finish(plan, AMEND_ERR_OVERFLOW);
+	/* Past `work` the new cluster is the old one: out_cluster is not
+	 * written there (see amend_plan.h). */
+	plan->out_len = (uint32_t)work;
 
-	if (!amend_diff(cluster, out_cluster, len, plan))
+	if (!amend_diff(cluster, out_cluster, work, plan))
 		return finish(plan, AMEND_ERR_OVERFLOW);
 	if (plan->n_patches == 0)
 		return finish(plan, AMEND_NOOP);

@@ -35,14 +35,18 @@ struct amend_plan {
 	bool result_lazy;
 	uint32_t n_patches;
 	uint32_t patch_bytes;
+	uint32_t out_len;            /* bytes of out_cluster written (see below) */
 	struct amend_patch patches[AMEND_MAX_PATCHES];
 };
 
 /* Plan an amend of the header cluster `cluster` (`len` bytes: the whole
  * first cluster of the image). On AMEND_CHANGED, `out_cluster` (also
- * `len` bytes, not overlapping `cluster`) holds the complete new header
- * cluster and plan->patches lists every range where it differs from
- * `cluster`. On any other status `out_cluster` is unspecified. */
+ * `len` bytes, not overlapping `cluster`) holds the new header cluster in
+ * its first plan->out_len bytes — the rest of the new cluster equals
+ * `cluster` and is not written, so a large cluster costs only what its
+ * header uses — and plan->patches lists every range where it differs
+ * from `cluster` (all inside out_len). On any other status `out_cluster`
+ * is unspecified. */
 enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 			     const struct amend_request *req,
 			     uint8_t *out_cluster, struct amend_plan *plan);

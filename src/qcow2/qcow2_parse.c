@@ -226,11 +226,7 @@ enum qcow2_err qcow2_parse(const uint8_t *buf, size_t len,
 	if (buf == NULL || h == NULL)
 		return QCOW2_ERR_TRUNCATED;
 	/* Zero every field, including the extension array. */
-	{
-		uint8_t *p = (uint8_t *)h;
-		for (size_t i = 0; i < sizeof(*h); i++)
-			p[i] = 0;
-	}
+	__builtin_memset(h, 0, sizeof(*h));
 
 	e = parse_fixed_fields(buf, len, h);
 	if (e != QCOW2_OK)

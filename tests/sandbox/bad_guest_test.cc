@@ -12,6 +12,7 @@
 #include "sandbox/sandbox.h"
 #include "tests/sandbox/bad_guests/bad_doorbell_embedded.h"
 #include "tests/sandbox/bad_guests/claim_no_write_embedded.h"
+#include "tests/sandbox/bad_guests/desc_loop_embedded.h"
 #include "tests/sandbox/bad_guests/halt_embedded.h"
 #include "tests/sandbox/bad_guests/lie_cluster_bits_embedded.h"
 #include "tests/sandbox/bad_guests/lie_l1_embedded.h"
@@ -115,6 +116,14 @@ TEST_F(BadGuestTest, MmioStormHitsExitBudget) {
   RunResult r2 = Run(BLOB(mmio_storm), 0, 100);
   EXPECT_EQ(r2.err, SANDBOX_ERR_GUEST_EXIT_BUDGET) << SandboxErrName(r2.err);
   EXPECT_EQ(r2.out.exits, 100u);
+}
+
+TEST_F(BadGuestTest, DescriptorLoopIsDeviceProtocolError) {
+  RunResult r = Run(BLOB(desc_loop));
+  EXPECT_EQ(r.err, SANDBOX_ERR_DEVICE_PROTOCOL) << SandboxErrName(r.err);
+  EXPECT_FALSE(r.out.result_present);
+  EXPECT_EQ(r.out.reads, 0u);
+  EXPECT_EQ(r.staged, img_.preprobe);
 }
 
 TEST_F(BadGuestTest, MmioOutsideWindow) {

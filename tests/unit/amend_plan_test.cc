@@ -34,7 +34,13 @@ Result Plan(const std::vector<uint8_t>& in, uint32_t compat, uint32_t lazy) {
 std::vector<uint8_t> Applied(const std::vector<uint8_t>& in, const Result& r) {
   std::vector<uint8_t> t = in;
   EXPECT_TRUE(amend_apply(&r.plan, r.out.data(), t.data(), t.size()));
-  EXPECT_EQ(r.out, t);
+  EXPECT_GT(r.plan.out_len, 0u);
+  EXPECT_LE(r.plan.out_len, in.size());
+  std::vector<uint8_t> want(r.out.begin(), r.out.begin() + r.plan.out_len);
+  want.insert(want.end(), in.begin() + r.plan.out_len, in.end());
+  EXPECT_EQ(want, t);
+  for (uint32_t i = 0; i < r.plan.n_patches; i++)
+    EXPECT_LE(r.plan.patches[i].offset + r.plan.patches[i].length, r.plan.out_len);
   return t;
 }
 
@@ -278,6 +284,34 @@ TEST(AmendPlan, PatchesStayInsideAndAreMinimal) {
     total += p.length;
   }
   EXPECT_EQ(total, r.plan.patch_bytes);
+}
+
+TEST(AmendPlan, LargeClusterRewritesOnlyTheHeaderArea) {
+  HeaderSpec s = V2();
+  s.cluster_bits = 21;
+  auto in = BuildHeader(s);
+  in[1 << 20] = 0x77;  // garbage far past the header: left alone
+  Result r = Plan(in, AMEND_COMPAT_V3, AMEND_LAZY_KEEP);
+  ASSERT_EQ(AMEND_CHANGED, r.status);
+  EXPECT_LE(r.plan.out_len, 4096u);
+  for (size_t i = r.plan.out_len; i < r.out.size(); i += 4096)
+    ASSERT_EQ(0xAA, r.out[i]) << "out_cluster written past out_len at " << i;
+  auto t = Applied(in, r);
+  EXPECT_EQ(0x77, t[1 << 20]);
+  EXPECT_EQ(3u, ParseOk(t).version);
+}
+
+TEST(AmendPlan, UnterminatedListUsesTheWholeCluster) {
+  HeaderSpec s;
+  s.cluster_bits = 12;
+  s.end_marker = false;
+  auto in = BuildHeader(s);
+  PutBe32(in, 112, 0x11111111);
+  PutBe32(in, 116, 4096 - 120);
+  Result r = Plan(in, 0, AMEND_LAZY_ON);
+  // The unknown extension fills the cluster: adding the end marker that
+  // a rewrite writes does not fit.
+  EXPECT_EQ(AMEND_ERR_RELOCATION, r.status);
 }
 
 TEST(AmendDiff, ManyScatteredChangesAreMergedToFit) {
