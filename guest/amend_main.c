@@ -19,11 +19,23 @@
 #include "guest/virtio_blk_drv.h"
 #include "sandbox/guest_abi.h"
 #include "src/amend/amend_plan.h"
+#include "src/amend/amend_scan.h"
 #include "src/amend/amend_status.h"
+#include "src/qcow2/qcow2_header.h"
 
 void guest_main(void);
 
 static struct amend_plan plan;
+static struct amend_scan scan;
+
+/* The scan's reads go through virtio-blk; offsets and lengths are whole
+ * sectors (amend_scan.h promises it). */
+static bool scan_read(void *ctx, uint64_t offset, uint8_t *buf, uint32_t len)
+{
+	(void)ctx;
+	return vblk_read(offset / GUEST_SECTOR_SIZE, buf,
+			 len / GUEST_SECTOR_SIZE) == VBLK_OK;
+}
 
 static bool params_ok(const struct guest_params *p)
 {
@@ -112,7 +124,29 @@ void guest_main(void)
 		goto done;
 	}
 
-	enum amend_status st = amend_plan(cur, cs, &req, next, &plan);
+	/* A downgrade first walks the L1/L2 and snapshot tables (reads
+	 * only; `next` is free scratch until the planner runs). */
+	const struct amend_scan *scanned = NULL;
+	if (amend_needs_scan(cur, cs, &req)) {
+		struct qcow2_header h;
+		enum amend_status ss;
+		if (qcow2_parse(cur, cs, &h) != QCOW2_OK) {
+			res.status = AMEND_ERR_PARSE;
+			goto done;
+		}
+		ss = amend_scan_tables(&h, vblk_capacity() * GUEST_SECTOR_SIZE,
+				       scan_read, NULL, next, &scan);
+		if (ss != AMEND_CHANGED) {
+			res.status = (uint32_t)ss;
+			if (ss == AMEND_ERR_SCAN_IO)
+				res.io_error = 1;
+			goto done;
+		}
+		scanned = &scan;
+	}
+
+	enum amend_status st = amend_plan_scanned(cur, cs, &req, scanned, next,
+						  &plan);
 	res.status = (uint32_t)st;
 	res.result_version = plan.result_version;
 	res.result_lazy = plan.result_lazy ? 1u : 0u;

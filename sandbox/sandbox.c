@@ -111,6 +111,13 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 	struct virtio_mmio mmio;
 	vmmio_init(&mmio, &vblk_device_ops, &blk, &vm.mem);
 
+	/* VM, memory and vCPU exist; the guest has not run yet. */
+	if (cfg->after_setup != NULL) {
+		err = cfg->after_setup(cfg->after_setup_ctx);
+		if (err != SANDBOX_OK)
+			goto done;
+	}
+
 	struct run_limits lim = {
 		.budget_ns = cfg->budget_ns != 0 ? cfg->budget_ns :
 			     SANDBOX_DEFAULT_BUDGET_NS,

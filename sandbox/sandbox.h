@@ -40,6 +40,13 @@ struct sandbox_config {
 	size_t guest_len;            /* 1 .. GUEST_IMAGE_MAX */
 	uint64_t budget_ns;          /* 0: SANDBOX_DEFAULT_BUDGET_NS */
 	uint32_t max_exits;          /* 0: SANDBOX_DEFAULT_MAX_EXITS */
+	/* Optional (NULL: skipped). Called exactly once, after the VM, its
+	 * memory and the vCPU exist and the guest is loaded, and before the
+	 * first KVM_RUN; the CLI uses it for lockdown_tighten(). Anything
+	 * but SANDBOX_OK ends the run before the guest starts and
+	 * sandbox_run() returns that code. */
+	enum sandbox_err (*after_setup)(void *ctx);
+	void *after_setup_ctx;
 };
 
 struct sandbox_outcome {

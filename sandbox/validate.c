@@ -66,8 +66,11 @@ static bool invariants_hold(const struct qcow2_header *a,
 	    a->refcount_clusters != b->refcount_clusters ||
 	    a->nb_snapshots != b->nb_snapshots ||
 	    a->snapshots_offset != b->snapshots_offset ||
-	    a->refcount_order != b->refcount_order ||
-	    a->compression_type != b->compression_type)
+	    a->refcount_order != b->refcount_order)
+		return false;
+	/* A downgrade drops the compression type (v2 knows only zlib). */
+	if (a->compression_type != b->compression_type &&
+	    !(b->version == 2 && b->compression_type == 0))
 		return false;
 	/* The backing file name may move, but must read the same. */
 	if ((a->backing_offset == 0) != (b->backing_offset == 0))
@@ -96,10 +99,11 @@ static bool features_as_requested(const struct qcow2_header *a,
 	if (b->version != version)
 		return false;
 	/* v2 has no feature words: only an image without incompatible
-	 * features may become v2 (refcount order and compression type are
-	 * held equal by invariants_hold()). */
+	 * features may become v2 — except the compression type, which the
+	 * guest's table scan found unused (refcount order is held equal by
+	 * invariants_hold()). */
 	if (version == 2)
-		return a->incompat == 0;
+		return (a->incompat & ~QCOW2_INCOMPAT_COMPRESSION) == 0;
 	if (b->incompat != a->incompat)
 		return false;
 	want_compat = (a->compat & ~QCOW2_COMPAT_LAZY_REFCOUNTS) |

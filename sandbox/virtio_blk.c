@@ -26,13 +26,19 @@ void vblk_device_init(struct vblk_device *d, const struct guest_mem *mem,
 	memset(d, 0, sizeof(*d));
 	d->mem = mem;
 	d->fd = fd;
-	d->capacity = disk_bytes / VIRTIO_BLK_SECTOR_SIZE;
+	/* A partial last sector is part of the disk: QEMU writes an image's
+	 * last table with its exact length, so a fresh image ends mid-sector.
+	 * Reads past the end of the file return zeroes (read_full). */
+	d->capacity = disk_bytes / VIRTIO_BLK_SECTOR_SIZE +
+		      (disk_bytes % VIRTIO_BLK_SECTOR_SIZE != 0);
 	d->preprobe = preprobe;
 	d->cluster_size = cluster_size;
 	d->staging = staging;
 }
 
-/* pread exactly `len` bytes at `off`; false on error or end of file. */
+/* pread exactly `len` bytes at `off`, zero-filling what lies past the
+ * end of the file (only the tail of the last, partial sector); false on
+ * error. */
 static bool read_full(int fd, uint8_t *buf, uint32_t len, uint64_t off,
 		      uint32_t *calls)
 {
@@ -46,8 +52,12 @@ static bool read_full(int fd, uint8_t *buf, uint32_t len, uint64_t off,
 		ssize_t n = pread(fd, buf + done, len - done, (off_t)pos);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0)
 			return false;
+		if (n == 0) {
+			memset(buf + done, 0, len - done);
+			return true;
+		}
 		done += (uint32_t)n;
 	}
 	return true;

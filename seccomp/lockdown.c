@@ -38,6 +38,7 @@ static const char *const messages[LOCKDOWN_ERR_COUNT_] = {
 	[LOCKDOWN_ERR_TABLE] = "the built-in seccomp policy table is inconsistent",
 	[LOCKDOWN_ERR_FILTER] = "cannot build the seccomp filter",
 	[LOCKDOWN_ERR_LOAD] = "the kernel refused the seccomp filter",
+	[LOCKDOWN_ERR_TIGHTEN] = "cannot stack the narrower seccomp filter",
 };
 
 const char *lockdown_strerror(enum lockdown_err err)
@@ -290,5 +291,8 @@ enum lockdown_err lockdown_apply(enum lockdown_profile profile,
 
 enum lockdown_err lockdown_tighten(const struct lockdown_binding *b)
 {
-	return load(LOCKDOWN_PROFILE_RUN, b);
+	if (b == NULL || b->image_fd < 0)
+		return LOCKDOWN_ERR_BINDING;
+	return load(LOCKDOWN_PROFILE_RUN, b) == LOCKDOWN_OK ? LOCKDOWN_OK
+							     : LOCKDOWN_ERR_TIGHTEN;
 }

@@ -27,6 +27,8 @@ enum lockdown_err {
 	LOCKDOWN_ERR_TABLE,       /* the compiled-in policy table is inconsistent */
 	LOCKDOWN_ERR_FILTER,      /* libseccomp refused to build the filter */
 	LOCKDOWN_ERR_LOAD,        /* the kernel refused the filter */
+	LOCKDOWN_ERR_TIGHTEN,     /* lockdown_tighten(): the second filter could
+				     not be built or loaded */
 	LOCKDOWN_ERR_COUNT_       /* number of codes, not an error */
 };
 
@@ -56,8 +58,10 @@ enum lockdown_err lockdown_apply(enum lockdown_profile profile,
 
 /*
  * Stacks the RUN filter on top of the SETUP one: afterwards openat, the
- * VM-building ioctls, rt_sigaction and seccomp itself are gone. Requires a
- * successful lockdown_apply(LOCKDOWN_PROFILE_SETUP, ...) first.
+ * VM-building ioctls and seccomp itself are gone. Requires a successful
+ * lockdown_apply(LOCKDOWN_PROFILE_SETUP, ...) first. Returns
+ * LOCKDOWN_ERR_BINDING for a bad binding, LOCKDOWN_ERR_TIGHTEN for any
+ * other failure; the caller must then not start the guest.
  */
 enum lockdown_err lockdown_tighten(const struct lockdown_binding *b);
 

@@ -41,7 +41,9 @@ static bool request_valid(const struct amend_request *req)
 		req->lazy != AMEND_LAZY_KEEP);
 }
 
-/* The gates of the spec, in the order the spec's table gives them. */
+/* The gates of the spec, in the order the spec's table gives them.
+ * Those that need the tables (zero clusters, compressed clusters,
+ * snapshot sizes) are in check_scan_gates(). */
 static enum amend_status check_gates(const struct qcow2_header *h,
 				     const struct amend_request *req,
 				     uint32_t target_version)
@@ -55,14 +57,55 @@ static enum amend_status check_gates(const struct qcow2_header *h,
 	if (req->lazy == AMEND_LAZY_ON && target_version < 3)
 		return AMEND_ERR_LAZY_NEEDS_V3;
 	if (target_version == 2 && h->version == 3) {
-		if (h->incompat & (QCOW2_INCOMPAT_COMPRESSION |
-				   QCOW2_INCOMPAT_EXTENDED_L2 |
+		if (h->incompat & (QCOW2_INCOMPAT_EXTENDED_L2 |
 				   QCOW2_INCOMPAT_EXTERNAL_DATA))
 			return AMEND_ERR_DOWNGRADE_FEATURE;
 		if (h->refcount_order != 4)
 			return AMEND_ERR_DOWNGRADE_REFCOUNT;
+		/* Bitmaps QEMU would load (autoclear bit set): v2 cannot keep
+		 * them consistent. */
+		if ((h->autoclear & QCOW2_AUTOCLEAR_BITMAPS) &&
+		    qcow2_find_ext(h, QCOW2_EXT_BITMAPS) != NULL)
+			return AMEND_ERR_BITMAPS;
 	}
 	return AMEND_CHANGED;
+}
+
+static bool is_downgrade(const struct qcow2_header *h, uint32_t target)
+{
+	return h->version == 3 && target == 2;
+}
+
+/* What only the table scan can tell. zstd is allowed when no cluster is
+ * compressed (v2 then needs no compression type), as QEMU 7.2+ allows. */
+static enum amend_status check_scan_gates(const struct qcow2_header *h,
+					  const struct amend_scan *scan)
+{
+	if (scan == NULL || !scan->done)
+		return AMEND_ERR_SCAN_REQUIRED;
+	if (scan->zero_clusters)
+		return AMEND_ERR_ZERO_CLUSTERS;
+	if ((h->incompat & QCOW2_INCOMPAT_COMPRESSION) &&
+	    scan->compressed_clusters)
+		return AMEND_ERR_DOWNGRADE_FEATURE;
+	if (scan->snapshot_size_differs)
+		return AMEND_ERR_SNAPSHOT_SIZE;
+	return AMEND_CHANGED;
+}
+
+bool amend_needs_scan(const uint8_t *cluster, size_t len,
+		      const struct amend_request *req)
+{
+	struct qcow2_header h;
+	uint32_t target;
+
+	if (cluster == NULL || req == NULL || !request_valid(req))
+		return false;
+	if (qcow2_parse(cluster, len, &h) != QCOW2_OK)
+		return false;
+	target = req->compat == AMEND_COMPAT_KEEP ? h.version : req->compat;
+	return is_downgrade(&h, target) &&
+	       check_gates(&h, req, target) == AMEND_CHANGED;
 }
 
 /* How much of the cluster the rewrite has to cover: the old header's
@@ -110,6 +153,15 @@ enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 			     const struct amend_request *req,
 			     uint8_t *out_cluster, struct amend_plan *plan)
 {
+	return amend_plan_scanned(cluster, len, req, NULL, out_cluster, plan);
+}
+
+enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
+				     const struct amend_request *req,
+				     const struct amend_scan *scan,
+				     uint8_t *out_cluster,
+				     struct amend_plan *plan)
+{
 	struct qcow2_header h, n;
 	struct amend_layout lay;
 	enum qcow2_err e;
@@ -135,6 +187,8 @@ enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 	target_version = req->compat == AMEND_COMPAT_KEEP ? h.version
 							  : req->compat;
 	s = check_gates(&h, req, target_version);
+	if (s == AMEND_CHANGED && is_downgrade(&h, target_version))
+		s = check_scan_gates(&h, scan);
 	if (s != AMEND_CHANGED)
 		return finish(plan, s);
 
@@ -175,6 +229,8 @@ enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 		n.incompat = 0;
 		n.compat = 0;
 		n.autoclear = 0;
+		/* v2 has no compression type: only zlib exists there. */
+		n.compression_type = QCOW2_COMPRESSION_ZLIB;
 	}
 
 	if (!amend_layout_build(cluster, &h, &n, &lay))

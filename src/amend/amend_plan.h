@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "src/amend/amend_request.h"
+#include "src/amend/amend_scan.h"
 #include "src/amend/amend_status.h"
 
 #ifdef __cplusplus
@@ -50,6 +51,22 @@ struct amend_plan {
 enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 			     const struct amend_request *req,
 			     uint8_t *out_cluster, struct amend_plan *plan);
+
+/* The same, with the result of amend_scan_tables() for this image. A
+ * compat=0.10 downgrade of a v3 image is refused with
+ * AMEND_ERR_SCAN_REQUIRED unless `scan` is a completed scan: the zero
+ * clusters, compressed clusters and snapshot sizes it reports decide it.
+ * amend_plan() is amend_plan_scanned() with no scan. */
+enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
+				     const struct amend_request *req,
+				     const struct amend_scan *scan,
+				     uint8_t *out_cluster,
+				     struct amend_plan *plan);
+
+/* Whether planning this request needs a table scan first: a v3 -> v2
+ * downgrade that the header alone does not refuse. */
+bool amend_needs_scan(const uint8_t *cluster, size_t len,
+		      const struct amend_request *req);
 
 /* Apply plan->patches, copying from `new_cluster` into `target`. Both
  * are `len` bytes. Returns false (and changes nothing) if any patch does

@@ -21,6 +21,13 @@ enum amend_status {
 	AMEND_ERR_OVERFLOW,          /* size/offset computation overflowed */
 	AMEND_ERR_BAD_REQUEST,       /* request fields out of range */
 	AMEND_ERR_ENCRYPTED,         /* encrypted image (not supported) */
+	/* Downgrade gates that need more than the header (amend_scan.h). */
+	AMEND_ERR_ZERO_CLUSTERS,     /* an L2 entry has the v3 zero flag */
+	AMEND_ERR_SNAPSHOT_SIZE,     /* a snapshot's size != image size */
+	AMEND_ERR_BITMAPS,           /* persistent bitmaps */
+	AMEND_ERR_TABLES,            /* L1/L2/snapshot tables malformed */
+	AMEND_ERR_SCAN_IO,           /* a table read failed */
+	AMEND_ERR_SCAN_REQUIRED,     /* downgrade planned without a scan (caller bug) */
 	AMEND_STATUS_COUNT_
 };
 

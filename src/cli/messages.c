@@ -104,6 +104,28 @@ const char *msg_amend(enum amend_status s)
 	case AMEND_ERR_ENCRYPTED:
 		return "encrypted qcow2 images are not supported: their header "
 		       "is only changed by `qemu-img amend` with the image's secret";
+	case AMEND_ERR_ZERO_CLUSTERS:
+		return "cannot downgrade to compat=0.10: the image has zero "
+		       "clusters, which compat=0.10 cannot represent (QEMU would "
+		       "call the result corrupt); `qemu-img amend` can downgrade "
+		       "it by writing the zeroes out";
+	case AMEND_ERR_SNAPSHOT_SIZE:
+		return "cannot downgrade to compat=0.10: an internal snapshot has "
+		       "a different virtual size than the image, which "
+		       "compat=0.10 cannot record";
+	case AMEND_ERR_BITMAPS:
+		return "cannot downgrade to compat=0.10: the image has persistent "
+		       "dirty bitmaps, which compat=0.10 cannot keep (QEMU would "
+		       "leave them inconsistent and their clusters leaked); "
+		       "remove them first with `qemu-img bitmap --remove`";
+	case AMEND_ERR_TABLES:
+		return "the image's L1/L2 or snapshot tables are malformed (an "
+		       "entry is misaligned, points into the header cluster or "
+		       "past the end of the file)";
+	case AMEND_ERR_SCAN_IO:
+		return SPEC_RETRY;
+	case AMEND_ERR_SCAN_REQUIRED:
+		return SPEC_OVERFLOW;
 	case AMEND_STATUS_COUNT_:
 	default:
 		return SPEC_OVERFLOW;
@@ -254,6 +276,10 @@ const char *msg_lockdown(enum lockdown_err e)
 	case LOCKDOWN_ERR_TABLE:
 		return "could not install the seccomp allow-list; refusing to "
 		       "continue";
+	case LOCKDOWN_ERR_TIGHTEN:
+		return "could not narrow the seccomp allow-list after building "
+		       "the VM; the guest was not started and nothing was "
+		       "written";
 	case LOCKDOWN_ERR_PROFILE:
 	case LOCKDOWN_ERR_BINDING:
 	case LOCKDOWN_ERR_COUNT_:

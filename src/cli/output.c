@@ -27,31 +27,77 @@ void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 	fputc('\n', out);
 }
 
+/* Length of the valid UTF-8 sequence at `p` (1..4), or 0 if the bytes
+ * there are not one (overlong forms, surrogates and values past
+ * U+10FFFF are invalid). */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned int c = p[0];
+	size_t n;
+	unsigned int cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)  /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
 void json_string(FILE *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
 
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	while (*p) {
+		size_t n;
+
 		switch (*p) {
-		case '"':  fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\b': fputs("\\b", out); break;
-		case '\f': fputs("\\f", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
+		case '"':  fputs("\\\"", out); p++; continue;
+		case '\\': fputs("\\\\", out); p++; continue;
+		case '\b': fputs("\\b", out); p++; continue;
+		case '\f': fputs("\\f", out); p++; continue;
+		case '\n': fputs("\\n", out); p++; continue;
+		case '\r': fputs("\\r", out); p++; continue;
+		case '\t': fputs("\\t", out); p++; continue;
 		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				fputs("\\u00", out);
-				fputc(hex[*p >> 4], out);
-				fputc(hex[*p & 0xf], out);
-			} else {
-				/* Bytes >= 0x80 pass through: a UTF-8 name
-				 * stays UTF-8. */
-				fputc(*p, out);
-			}
+			break;
 		}
+		if (*p < 0x20 || *p == 0x7f) {
+			fputs("\\u00", out);
+			fputc(hex[*p >> 4], out);
+			fputc(hex[*p & 0xf], out);
+			p++;
+			continue;
+		}
+		n = utf8_len(p);
+		if (n == 0) {
+			/* Not UTF-8 (file names are bytes): keep the JSON
+			 * valid with U+FFFD for each such byte. */
+			fputs("\\ufffd", out);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, n, out);
+		p += n;
 	}
 	fputc('"', out);
 }

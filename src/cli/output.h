@@ -20,7 +20,8 @@ extern "C" {
 void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 	       const char *a2);
 
-/* Write `s` as a JSON string (with quotes) to `out`. */
+/* Write `s` as a JSON string (with quotes) to `out`: control characters
+ * escaped, valid UTF-8 kept, each byte of invalid UTF-8 as \ufffd. */
 void json_string(FILE *out, const char *s);
 
 /* The spec's JSON object for a successful amend or no-op. */

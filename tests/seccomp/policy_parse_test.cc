@@ -435,8 +435,38 @@ TEST(CheckedInPolicy, ShippedRulesKeepTheirInvariants) {
       EXPECT_EQ(r.stage, POLICY_STAGE_SETUP) << "openat must end at lockdown_tighten()";
       EXPECT_TRUE(HasCond(r, 0) && HasCond(r, 2)) << "openat needs dirfd and flags pinned";
     }
-    if (name == "seccomp" || name == "rt_sigaction")
-      EXPECT_EQ(r.stage, POLICY_STAGE_SETUP) << name;
+    if (name == "seccomp") EXPECT_EQ(r.stage, POLICY_STAGE_SETUP) << name;
+    if (name == "rt_sigaction") {
+      // The run loop installs and restores the SIGALRM handler around the
+      // run, after lockdown_tighten(): allowed in both filters, SIGALRM only.
+      uint64_t alrm = 0;
+      ASSERT_TRUE(policy_symbol_lookup("SIGALRM", 7, &alrm));
+      ASSERT_EQ(r.nconds, 1u);
+      EXPECT_EQ(r.conds[0].arg, 0u);
+      ASSERT_EQ(r.conds[0].nvalues, 1u);
+      EXPECT_EQ(r.conds[0].values[0].v, alrm);
+    }
+    if (name == "rt_sigprocmask") {
+      // Never SIG_BLOCK: nothing may block the budget's SIGALRM.
+      uint64_t block = 0;
+      ASSERT_TRUE(policy_symbol_lookup("SIG_BLOCK", 9, &block));
+      ASSERT_TRUE(HasCond(r, 0)) << "rt_sigprocmask needs its 'how' pinned";
+      for (size_t j = 0; j < r.nconds; j++)
+        if (r.conds[j].arg == 0)
+          for (size_t k = 0; k < r.conds[j].nvalues; k++)
+            EXPECT_NE(r.conds[j].values[k].v, block);
+    }
+    if (name == "ioctl" && r.stage == POLICY_STAGE_ALWAYS) {
+      // After lockdown_tighten() no ioctl may build or reshape the VM.
+      for (const char* k : {"KVM_CREATE_VM", "KVM_CREATE_VCPU", "KVM_SET_USER_MEMORY_REGION",
+                            "KVM_SET_REGS", "KVM_SET_SREGS", "KVM_GET_SREGS"}) {
+        uint64_t v = 0;
+        ASSERT_TRUE(policy_symbol_lookup(k, strlen(k), &v)) << k;
+        for (size_t j = 0; j < r.nconds; j++)
+          for (size_t m = 0; m < r.conds[j].nvalues; m++)
+            if (r.conds[j].arg == 1) EXPECT_NE(r.conds[j].values[m].v, v) << k << " in [always]";
+      }
+    }
     if (name == "write" || name == "pwrite64" || name == "pread64" || name == "fdatasync")
       EXPECT_TRUE(HasCond(r, 0)) << name << " must be pinned to its descriptors";
   }

@@ -1,8 +1,9 @@
 // strace_check.h - reads an `strace -f` log of the host process and checks
-// the order of events DESIGN.md requires (capabilities emptied, then
-// no_new_privs, then a seccomp filter loaded, and only then /dev/kvm opened)
-// and that every syscall made after the filter went in is named in the
-// policy. The log is the kernel's account via ptrace; nothing the traced
+// the order of events SECURITY.md describes (capabilities emptied, then
+// no_new_privs, then a seccomp filter loaded, and only then /dev/kvm opened;
+// optionally, the second filter stacked after the vCPU exists and before the
+// first KVM_RUN) and that every syscall made after each filter went in is
+// named in that filter's part of the policy. The log is the kernel's account via ptrace; nothing the traced
 // program says about itself is trusted.
 #ifndef INSTAR_TESTS_SECCOMP_STRACE_CHECK_H
 #define INSTAR_TESTS_SECCOMP_STRACE_CHECK_H
@@ -24,13 +25,21 @@ struct StraceCall {
 
 struct StraceReport {
   std::vector<std::string> violations;
-  std::vector<std::string> after_filter;  // syscalls made under the filter
+  std::vector<std::string> after_filter;   // syscalls made under the filter(s)
+  std::vector<std::string> after_tighten;  // syscalls made under the second filter
+  std::vector<StraceCall> calls;           // the parsed log
+  size_t filter = static_cast<size_t>(-1);   // index in calls of the first load
+  size_t tighten = static_cast<size_t>(-1);  // index of the second (stacked) load
 };
 
-// Every syscall name the compiled policy allows (this build's table).
-inline std::set<std::string> PolicySyscallNames() {
+// Every syscall name the compiled policy allows (this build's table): both
+// stages (the first filter), or only the [always] rules (the second filter,
+// stacked by lockdown_tighten()).
+inline std::set<std::string> PolicySyscallNames(bool run_filter_only = false) {
   std::set<std::string> names;
-  for (size_t i = 0; i < policy_table_len; i++) names.insert(policy_table[i].syscall);
+  for (size_t i = 0; i < policy_table_len; i++)
+    if (!run_filter_only || policy_table[i].stage == POLICY_STAGE_ALWAYS)
+      names.insert(policy_table[i].syscall);
   return names;
 }
 
@@ -83,11 +92,23 @@ inline bool Has(const std::string& s, const char* needle) {
   return s.find(needle) != std::string::npos;
 }
 
-inline StraceReport CheckStrace(const std::string& log, const std::set<std::string>& allowed) {
+inline bool IsFilterLoad(const StraceCall& c) {
+  return c.name == "seccomp" && Has(c.line, "SECCOMP_SET_MODE_FILTER") && Has(c.line, "filter=") &&
+         EndsWith(c.line, " = 0");
+}
+
+// `allowed`: the syscall names the first filter allows. With `tight` (the
+// names the second filter allows), the log must also show lockdown_tighten()
+// stacking a second filter after the vCPU exists and before the first
+// KVM_RUN, and every syscall after it must be in `tight`.
+inline StraceReport CheckStrace(const std::string& log, const std::set<std::string>& allowed,
+                                const std::set<std::string>* tight = nullptr) {
   StraceReport r;
-  std::vector<StraceCall> calls = ParseStrace(log);
+  r.calls = ParseStrace(log);
+  const std::vector<StraceCall>& calls = r.calls;
   const size_t none = static_cast<size_t>(-1);
   size_t caps = none, ambient = none, nnp = none, filter = none, kvm = none;
+  size_t tighten = none, vcpu = none, first_run = none;
   for (size_t i = 0; i < calls.size(); i++) {
     const StraceCall& c = calls[i];
     const std::string& l = c.line;
@@ -98,9 +119,14 @@ inline StraceReport CheckStrace(const std::string& log, const std::set<std::stri
       ambient = i;
     if (c.name == "prctl" && Has(l, "PR_SET_NO_NEW_PRIVS, 1") && EndsWith(l, " = 0") && nnp == none)
       nnp = i;
-    if (c.name == "seccomp" && Has(l, "SECCOMP_SET_MODE_FILTER") && Has(l, "filter=") &&
-        EndsWith(l, " = 0") && filter == none)
-      filter = i;
+    if (IsFilterLoad(c)) {
+      if (filter == none)
+        filter = i;
+      else if (tighten == none)
+        tighten = i;
+    }
+    if (c.name == "ioctl" && Has(l, ", KVM_CREATE_VCPU,") && vcpu == none) vcpu = i;
+    if (c.name == "ioctl" && Has(l, ", KVM_RUN,") && first_run == none) first_run = i;
     if ((c.name == "openat" || c.name == "open") && Has(l, "\"/dev/kvm\"") && kvm == none)
       kvm = i;
     if (c.name == "+++" && Has(l, "killed by SIGSYS"))
@@ -121,13 +147,31 @@ inline StraceReport CheckStrace(const std::string& log, const std::set<std::stri
     r.violations.push_back("/dev/kvm opened before the seccomp filter: " + calls[kvm].line);
   if (caps != none && kvm != none && kvm < caps)
     r.violations.push_back("/dev/kvm opened before the capabilities were dropped");
+  r.filter = filter;
+  if (tight != nullptr) {
+    r.tighten = tighten;
+    if (tighten == none) {
+      r.violations.push_back("no second seccomp filter (lockdown_tighten) loaded");
+    } else {
+      if (vcpu == none || tighten < vcpu)
+        r.violations.push_back("lockdown_tighten() before the vCPU existed");
+      if (first_run != none && first_run < tighten)
+        r.violations.push_back("the guest ran (KVM_RUN) before lockdown_tighten(): " +
+                               calls[first_run].line);
+    }
+  }
   if (filter == none) return r;
   for (size_t i = filter + 1; i < calls.size(); i++) {
     const StraceCall& c = calls[i];
     if (c.name == "+++" || c.name == "---") continue;
     r.after_filter.push_back(c.name);
+    const bool second = tight != nullptr && tighten != none && i > tighten;
+    if (second) r.after_tighten.push_back(c.name);
     if (allowed.count(c.name) == 0)
       r.violations.push_back("syscall outside the policy after lockdown: " + c.line);
+    else if (second && tight->count(c.name) == 0)
+      r.violations.push_back("syscall outside the second filter after lockdown_tighten(): " +
+                             c.line);
   }
   return r;
 }

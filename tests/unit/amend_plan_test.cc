@@ -21,13 +21,27 @@ struct Result {
   std::vector<uint8_t> out;
 };
 
-Result Plan(const std::vector<uint8_t>& in, uint32_t compat, uint32_t lazy) {
+// A completed table scan that found nothing: what a downgrade of a
+// clean image sees.
+amend_scan CleanScan() {
+  amend_scan sc = {};
+  sc.done = true;
+  return sc;
+}
+
+Result PlanWith(const std::vector<uint8_t>& in, uint32_t compat, uint32_t lazy,
+                const amend_scan* scan) {
   Result r;
   r.out.assign(in.size(), 0xAA);
   amend_request req = {compat, lazy};
-  r.status = amend_plan(in.data(), in.size(), &req, r.out.data(), &r.plan);
+  r.status = amend_plan_scanned(in.data(), in.size(), &req, scan, r.out.data(), &r.plan);
   EXPECT_EQ(r.status, r.plan.status);
   return r;
+}
+
+Result Plan(const std::vector<uint8_t>& in, uint32_t compat, uint32_t lazy) {
+  amend_scan sc = CleanScan();
+  return PlanWith(in, compat, lazy, &sc);
 }
 
 // Apply the patches to a copy of `in` and check the result is `out`.
@@ -178,7 +192,19 @@ TEST(AmendPlan, Refusals) {
   EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
   s.incompat = QCOW2_INCOMPAT_COMPRESSION;
   s.compression_type = 1;
-  EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+  {
+    // zstd: refused only when a cluster is compressed (scan), as QEMU.
+    amend_scan sc = CleanScan();
+    sc.compressed_clusters = true;
+    EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE,
+              PlanWith(BuildHeader(s), AMEND_COMPAT_V2, 0, &sc).status);
+    auto in = BuildHeader(s);
+    Result ok = Plan(in, AMEND_COMPAT_V2, 0);
+    ASSERT_EQ(AMEND_CHANGED, ok.status);
+    auto t = Applied(in, ok);
+    EXPECT_EQ(2u, ParseOk(t).version);
+    EXPECT_EQ(0, t[104]);  // no compression type left behind
+  }
   s = HeaderSpec();
   for (uint32_t order : {0u, 3u, 5u, 6u}) {
     s.refcount_order = order;
@@ -200,6 +226,52 @@ TEST(AmendPlan, Refusals) {
   auto bad = v3;
   PutBe32(bad, 96, 9);
   EXPECT_EQ(AMEND_ERR_PARSE, Plan(bad, AMEND_COMPAT_V3, 0).status);
+}
+
+TEST(AmendPlan, DowngradeGatesThatNeedTheScan) {
+  auto v3 = BuildHeader(HeaderSpec());
+  EXPECT_EQ(AMEND_ERR_SCAN_REQUIRED, PlanWith(v3, AMEND_COMPAT_V2, 0, nullptr).status);
+  amend_scan sc = {};
+  EXPECT_EQ(AMEND_ERR_SCAN_REQUIRED, PlanWith(v3, AMEND_COMPAT_V2, 0, &sc).status);
+  sc = CleanScan();
+  sc.zero_clusters = true;
+  EXPECT_EQ(AMEND_ERR_ZERO_CLUSTERS, PlanWith(v3, AMEND_COMPAT_V2, 0, &sc).status);
+  sc = CleanScan();
+  sc.snapshot_size_differs = true;
+  EXPECT_EQ(AMEND_ERR_SNAPSHOT_SIZE, PlanWith(v3, AMEND_COMPAT_V2, 0, &sc).status);
+  sc = CleanScan();
+  sc.compressed_clusters = true;  // zlib compression is fine in v2
+  EXPECT_EQ(AMEND_CHANGED, PlanWith(v3, AMEND_COMPAT_V2, 0, &sc).status);
+  // No scan needed for anything but a downgrade.
+  auto v2 = BuildHeader(V2());
+  EXPECT_EQ(AMEND_CHANGED, PlanWith(v2, AMEND_COMPAT_V3, 0, nullptr).status);
+  EXPECT_EQ(AMEND_CHANGED, PlanWith(v3, 0, AMEND_LAZY_ON, nullptr).status);
+}
+
+TEST(AmendPlan, NeedsScanOnlyForAHeaderAcceptedDowngrade) {
+  amend_request down = {AMEND_COMPAT_V2, 0}, up = {AMEND_COMPAT_V3, 0};
+  auto v3 = BuildHeader(HeaderSpec());
+  auto v2 = BuildHeader(V2());
+  EXPECT_TRUE(amend_needs_scan(v3.data(), v3.size(), &down));
+  EXPECT_FALSE(amend_needs_scan(v3.data(), v3.size(), &up));
+  EXPECT_FALSE(amend_needs_scan(v2.data(), v2.size(), &down));
+  HeaderSpec s;
+  s.refcount_order = 5;
+  auto r32 = BuildHeader(s);
+  EXPECT_FALSE(amend_needs_scan(r32.data(), r32.size(), &down));
+  s = HeaderSpec();
+  s.incompat = QCOW2_INCOMPAT_DIRTY;
+  auto dirty = BuildHeader(s);
+  EXPECT_FALSE(amend_needs_scan(dirty.data(), dirty.size(), &down));
+}
+
+TEST(AmendPlan, PersistentBitmapsBlockADowngrade) {
+  HeaderSpec s;
+  s.autoclear = QCOW2_AUTOCLEAR_BITMAPS;
+  s.ext.push_back({QCOW2_EXT_BITMAPS, std::vector<uint8_t>(24, 0)});
+  EXPECT_EQ(AMEND_ERR_BITMAPS, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+  s.autoclear = 0;  // bitmaps QEMU already considers inconsistent: dropped
+  EXPECT_EQ(AMEND_CHANGED, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
 }
 
 TEST(AmendPlan, RefusalChangesNothingAndListsNoPatch) {

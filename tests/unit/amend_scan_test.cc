@@ -1,0 +1,214 @@
+// amend_scan_test.cc — the downgrade table scan over an in-memory image:
+// zero flags in active and snapshot L2 tables, compressed clusters,
+// snapshot disk sizes, and hostile tables (past EOF, unaligned, in the
+// header cluster, overflowing) refused as malformed.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "src/amend/amend_scan.h"
+#include "src/qcow2/qcow2_format.h"
+#include "src/qcow2/qcow2_header.h"
+#include "tests/unit/header_builder.h"
+
+namespace {
+
+constexpr uint32_t kCs = 4096;  // 4 KiB clusters: L2 maps 2 MiB
+
+// An image in memory: cluster 0 header, 1 refcount table, 2 refcount
+// block, 3 L1, 4.. L2 tables, then a snapshot table if asked.
+struct MemImage {
+  std::vector<uint8_t> bytes;
+  qcow2_header h;
+  int reads = 0;
+  bool fail_reads = false;
+};
+
+bool ReadMem(void* ctx, uint64_t off, uint8_t* buf, uint32_t len) {
+  auto* m = static_cast<MemImage*>(ctx);
+  m->reads++;
+  if (m->fail_reads) return false;
+  EXPECT_EQ(0u, off % 512);
+  EXPECT_EQ(0u, len % 512);
+  // Like the device: the last, partial sector reads as zeroes past EOF.
+  uint64_t rounded = (m->bytes.size() + 511) / 512 * 512;
+  if (off + len > rounded) return false;
+  size_t have = off < m->bytes.size() ? std::min<size_t>(len, m->bytes.size() - off) : 0;
+  memcpy(buf, m->bytes.data() + off, have);
+  memset(buf + have, 0, len - have);
+  return true;
+}
+
+MemImage Make(uint64_t size, int clusters) {
+  HeaderSpec s;
+  s.cluster_bits = 12;
+  s.size = size;
+  MemImage m;
+  m.bytes = BuildHeader(s);
+  m.bytes.resize(static_cast<size_t>(clusters) * kCs, 0);
+  EXPECT_EQ(QCOW2_OK, qcow2_parse(m.bytes.data(), kCs, &m.h));
+  return m;
+}
+
+void SetL1(MemImage& m, uint32_t index, uint64_t l2_off) {
+  PutBe64(m.bytes, 3 * kCs + index * 8, l2_off | (1ULL << 63));
+}
+
+void SetL2(MemImage& m, uint64_t l2_off, uint32_t index, uint64_t entry) {
+  PutBe64(m.bytes, l2_off + index * 8, entry);
+}
+
+amend_status Scan(MemImage& m, amend_scan* out) {
+  std::vector<uint8_t> scratch(kCs);
+  return amend_scan_tables(&m.h, m.bytes.size(), ReadMem, &m, scratch.data(), out);
+}
+
+TEST(AmendScan, CleanImage) {
+  MemImage m = Make(8ULL << 20, 8);  // 4 L1 entries
+  SetL1(m, 0, 4 * kCs);
+  SetL2(m, 4 * kCs, 0, (6ULL * kCs) | (1ULL << 63));  // normal cluster
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, Scan(m, &sc));
+  EXPECT_TRUE(sc.done);
+  EXPECT_FALSE(sc.zero_clusters);
+  EXPECT_FALSE(sc.compressed_clusters);
+  EXPECT_EQ(1u, sc.l1_tables);
+  EXPECT_EQ(1u, sc.l2_tables);
+}
+
+TEST(AmendScan, L1TableEndingMidSectorAtEof) {
+  // A fresh qemu-img image ends right after its 8-byte L1 table.
+  MemImage m = Make(8ULL << 20, 8);
+  m.h.l1_size = 1;
+  m.bytes.resize(3 * kCs + 8);
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, Scan(m, &sc));
+  EXPECT_TRUE(sc.done);
+  m.bytes.resize(3 * kCs + 4);  // the table itself cut short
+  EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc));
+}
+
+TEST(AmendScan, ZeroFlagFound) {
+  MemImage m = Make(8ULL << 20, 8);
+  SetL1(m, 2, 5 * kCs);
+  SetL2(m, 5 * kCs, 511, 1);  // zero, unallocated
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, Scan(m, &sc));
+  EXPECT_TRUE(sc.zero_clusters);
+}
+
+TEST(AmendScan, CompressedIsNotZero) {
+  MemImage m = Make(8ULL << 20, 8);
+  SetL1(m, 0, 4 * kCs);
+  SetL2(m, 4 * kCs, 3, (1ULL << 62) | 1);  // compressed; bit 0 is offset
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, Scan(m, &sc));
+  EXPECT_TRUE(sc.compressed_clusters);
+  EXPECT_FALSE(sc.zero_clusters);
+}
+
+TEST(AmendScan, HostileL1Entries) {
+  for (uint64_t bad : {uint64_t{4 * kCs + 512}, uint64_t{0x200}, uint64_t{kCs * 1000},
+                       uint64_t{0x00fffffffffff000ULL}}) {
+    MemImage m = Make(8ULL << 20, 8);
+    SetL1(m, 1, bad);
+    amend_scan sc;
+    EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc)) << std::hex << bad;
+    EXPECT_FALSE(sc.done);
+  }
+}
+
+TEST(AmendScan, HostileL1Table) {
+  MemImage m = Make(8ULL << 20, 8);
+  m.h.l1_offset = 0;  // the header cluster
+  amend_scan sc;
+  EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc));
+  m.h.l1_offset = 3 * kCs + 8;  // unaligned
+  EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc));
+  m.h.l1_offset = 100 * kCs;  // past EOF
+  EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc));
+  m.h.l1_offset = 0xfffffffffffff000ULL;  // wraps
+  EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc));
+}
+
+TEST(AmendScan, ReadErrorIsReported) {
+  MemImage m = Make(8ULL << 20, 8);
+  SetL1(m, 0, 4 * kCs);
+  m.fail_reads = true;
+  amend_scan sc;
+  EXPECT_EQ(AMEND_ERR_SCAN_IO, Scan(m, &sc));
+  EXPECT_TRUE(sc.io_error);
+}
+
+// One snapshot at cluster 7 whose L1 (cluster 5) points to L2 cluster 6.
+MemImage WithSnapshot(uint64_t disk_size, uint64_t l2_entry, uint32_t extra = 16) {
+  MemImage m = Make(8ULL << 20, 9);
+  const uint64_t snap = 7 * kCs;
+  PutBe64(m.bytes, snap, 5 * kCs);                 // l1 offset
+  PutBe32(m.bytes, snap + 8, 4);                   // l1 size
+  m.bytes[snap + 13] = 1;                          // id size 1
+  m.bytes[snap + 15] = 1;                          // name size 1
+  PutBe32(m.bytes, snap + 36, extra);
+  if (extra >= 16) PutBe64(m.bytes, snap + 40 + 8, disk_size);
+  PutBe64(m.bytes, 5 * kCs, (6ULL * kCs));
+  SetL2(m, 6 * kCs, 0, l2_entry);
+  m.h.nb_snapshots = 1;
+  m.h.snapshots_offset = snap;
+  return m;
+}
+
+TEST(AmendScan, SnapshotTablesAreWalked) {
+  MemImage m = WithSnapshot(8ULL << 20, 1);  // zero flag in the snapshot's L2
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, Scan(m, &sc));
+  EXPECT_TRUE(sc.zero_clusters);
+  EXPECT_EQ(2u, sc.l1_tables);
+}
+
+TEST(AmendScan, SnapshotSizeMismatch) {
+  MemImage m = WithSnapshot(4ULL << 20, 0);
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, Scan(m, &sc));
+  EXPECT_TRUE(sc.snapshot_size_differs);
+  MemImage same = WithSnapshot(8ULL << 20, 0);
+  ASSERT_EQ(AMEND_CHANGED, Scan(same, &sc));
+  EXPECT_FALSE(sc.snapshot_size_differs);
+  MemImage old = WithSnapshot(0, 0, 0);  // no extra data: size implied
+  ASSERT_EQ(AMEND_CHANGED, Scan(old, &sc));
+  EXPECT_FALSE(sc.snapshot_size_differs);
+}
+
+TEST(AmendScan, HostileSnapshotTable) {
+  MemImage m = WithSnapshot(8ULL << 20, 0, 4096);  // extra data too large
+  amend_scan sc;
+  EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc));
+  m = WithSnapshot(8ULL << 20, 0);
+  m.h.nb_snapshots = 1000;  // entries run past EOF
+  EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc));
+  m = WithSnapshot(8ULL << 20, 0);
+  PutBe64(m.bytes, 7 * kCs, 3 * kCs + 16);  // snapshot L1 unaligned
+  EXPECT_EQ(AMEND_ERR_TABLES, Scan(m, &sc));
+}
+
+TEST(AmendScan, ManyL1EntriesAreBatched) {
+  // 300 allocated L1 entries all pointing at one clean L2 table: every
+  // one is read (no dedupe), across several batches of the chunk.
+  MemImage m = Make(300ULL * 2 * 1024 * 1024, 8);
+  m.h.l1_size = 300;
+  for (uint32_t i = 0; i < 300; i++) SetL1(m, i, 4 * kCs);
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, Scan(m, &sc));
+  EXPECT_EQ(300u, sc.l2_tables);
+  EXPECT_FALSE(sc.zero_clusters);
+}
+
+TEST(AmendScan, ExtendedL2IsNotScanned) {
+  MemImage m = Make(8ULL << 20, 8);
+  m.h.incompat |= QCOW2_INCOMPAT_EXTENDED_L2;
+  amend_scan sc;
+  EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, Scan(m, &sc));
+}
+
+}  // namespace
