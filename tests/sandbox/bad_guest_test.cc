@@ -22,9 +22,22 @@
 #include "tests/sandbox/bad_guests/spin_embedded.h"
 #include "tests/sandbox/bad_guests/triple_fault_embedded.h"
 #include "tests/sandbox/bad_guests/write_outside_embedded.h"
+#include "sandbox/validate.h"
+#include "src/qcow2/qcow2_header.h"
 #include "tests/sandbox/kvm_harness.h"
 
 namespace {
+
+// What the host would decide about a guest's answer (sandbox/validate.c).
+validate_err Validate(const sandbox_test::Image &img, const sandbox_test::RunResult &r,
+                      amend_request req) {
+  qcow2_header h;
+  EXPECT_EQ(qcow2_parse(img.preprobe.data(), img.preprobe.size(), &h), QCOW2_OK);
+  validate_input in = {img.preprobe.data(), &h, img.preprobe.size(), &req, &r.out.result,
+                       r.staged.data()};
+  validate_output out;
+  return validate_guest(&in, &out);
+}
 
 using sandbox_test::Image;
 using sandbox_test::RunGuest;
@@ -144,6 +157,8 @@ TEST_F(BadGuestTest, LieL1OffsetIsStagedNotWritten) {
   EXPECT_NE(memcmp(r.staged.data() + 40, img_.preprobe.data() + 40, 8), 0);
   EXPECT_EQ(memcmp(r.staged.data() + 512, img_.preprobe.data() + 512, img_.cluster_size - 512), 0);
   EXPECT_EQ(r.out.sectors_written, 1u);
+  // ...and the host refuses it: the L1 offset must not change.
+  EXPECT_EQ(Validate(img_, r, kUpgrade), VALIDATE_ERR_INVARIANT);
 }
 
 TEST_F(BadGuestTest, LieClusterBitsIsStagedNotWritten) {
@@ -151,6 +166,8 @@ TEST_F(BadGuestTest, LieClusterBitsIsStagedNotWritten) {
   ASSERT_EQ(r.err, SANDBOX_OK) << SandboxErrName(r.err);
   EXPECT_NE(r.staged[23], img_.preprobe[23]);
   EXPECT_EQ(r.out.sectors_written, 1u);
+  validate_err v = Validate(img_, r, kUpgrade);
+  EXPECT_TRUE(v == VALIDATE_ERR_UNPARSABLE || v == VALIDATE_ERR_INVARIANT) << v;
 }
 
 TEST_F(BadGuestTest, ClaimWithoutWrite) {
@@ -159,6 +176,7 @@ TEST_F(BadGuestTest, ClaimWithoutWrite) {
   EXPECT_EQ(r.out.result.action, GUEST_ACTION_AMENDED);
   EXPECT_EQ(r.out.sectors_written, 0u);
   EXPECT_EQ(r.staged, img_.preprobe);
+  EXPECT_NE(Validate(img_, r, kUpgrade), VALIDATE_AMENDED);
 }
 
 }  // namespace
