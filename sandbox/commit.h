@@ -1,8 +1,16 @@
 /*
- * commit.h — write a validated header cluster to the image: only the
- * byte ranges that changed, then fdatasync. A no-op never gets here.
+ * commit.h — write a validated header cluster to the image in a
+ * crash-safe order: a crash after any single write leaves an image that
+ * QEMU opens and checks clean, in the old or the new state
+ * (docs/crash-consistency.md). The common case — every change inside one
+ * 512-byte sector — is exactly one pwrite and one fdatasync; otherwise
+ * the bytes no current header references go first, the header sector
+ * last, with fdatasync between the steps (long backing names borrow
+ * scratch bytes in the header cluster, restored by the last step).
+ * A no-op writes nothing.
  * Trust: the ranges were produced by the host (amend_diff over the
- * validated staged cluster) and are re-checked against the cluster size.
+ * validated staged cluster) and are re-checked against the cluster size;
+ * img->cluster must be what the file holds (image_check_unchanged()).
  */
 #ifndef INSTAR_COMMIT_H
 #define INSTAR_COMMIT_H

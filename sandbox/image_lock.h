@@ -30,7 +30,9 @@ enum lock_result {
 #define QEMU_PERM_WRITE_UNCHANGED 2
 #define QEMU_PERM_RESIZE          3
 
-/* Check for conflicting holders, then take instar's writer locks. */
+/* Take instar's writer locks, then look for conflicting holders — QEMU's
+ * order, so that of two lockers starting together at most one wins. On
+ * LOCK_CONFLICT / LOCK_FAILED every byte taken here is released again. */
 enum lock_result image_lock_writer(int fd);
 
 #ifdef __cplusplus

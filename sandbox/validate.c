@@ -72,16 +72,22 @@ static bool invariants_hold(const struct qcow2_header *a,
 	if (a->compression_type != b->compression_type &&
 	    !(b->version == 2 && b->compression_type == 0))
 		return false;
-	/* The backing file name may move, but must read the same. */
-	if ((a->backing_offset == 0) != (b->backing_offset == 0))
-		return false;
-	if (a->backing_offset != 0) {
+	/* The backing file name may move, but must read the same. A name
+	 * reads up to its first NUL; an empty one means no backing file
+	 * (QEMU then writes offset 0, and so does the planner). */
+	{
 		uint32_t la = 0, lb = 0;
-		while (la < a->backing_size && pa[a->backing_offset + la])
-			la++;
-		while (lb < b->backing_size && pb[b->backing_offset + lb])
-			lb++;
-		if (la != lb || lb != b->backing_size ||
+		if (a->backing_offset != 0)
+			while (la < a->backing_size && pa[a->backing_offset + la])
+				la++;
+		if (b->backing_offset != 0)
+			while (lb < b->backing_size && pb[b->backing_offset + lb])
+				lb++;
+		if (la != lb)
+			return false;
+		if (lb == 0)
+			return b->backing_offset == 0;
+		if (lb != b->backing_size ||
 		    memcmp(pa + a->backing_offset, pb + b->backing_offset, la) != 0)
 			return false;
 	}

@@ -76,6 +76,12 @@ static bool is_downgrade(const struct qcow2_header *h, uint32_t target)
 	return h->version == 3 && target == 2;
 }
 
+/* An upgrade must know every snapshot carries version 3's extra data. */
+static bool is_snapshot_upgrade(const struct qcow2_header *h, uint32_t target)
+{
+	return h->version == 2 && target == 3 && h->nb_snapshots != 0;
+}
+
 /* What only the table scan can tell. zstd is allowed when no cluster is
  * compressed (v2 then needs no compression type), as QEMU 7.2+ allows. */
 static enum amend_status check_scan_gates(const struct qcow2_header *h,
@@ -83,6 +89,9 @@ static enum amend_status check_scan_gates(const struct qcow2_header *h,
 {
 	if (scan == NULL || !scan->done)
 		return AMEND_ERR_SCAN_REQUIRED;
+	if (h->version == 2)
+		return scan->snapshot_extra_short ? AMEND_ERR_SNAPSHOT_UPGRADE
+						  : AMEND_CHANGED;
 	if (scan->zero_clusters)
 		return AMEND_ERR_ZERO_CLUSTERS;
 	if ((h->incompat & QCOW2_INCOMPAT_COMPRESSION) &&
@@ -104,7 +113,7 @@ bool amend_needs_scan(const uint8_t *cluster, size_t len,
 	if (qcow2_parse(cluster, len, &h) != QCOW2_OK)
 		return false;
 	target = req->compat == AMEND_COMPAT_KEEP ? h.version : req->compat;
-	return is_downgrade(&h, target) &&
+	return (is_downgrade(&h, target) || is_snapshot_upgrade(&h, target)) &&
 	       check_gates(&h, req, target) == AMEND_CHANGED;
 }
 
@@ -187,7 +196,8 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 	target_version = req->compat == AMEND_COMPAT_KEEP ? h.version
 							  : req->compat;
 	s = check_gates(&h, req, target_version);
-	if (s == AMEND_CHANGED && is_downgrade(&h, target_version))
+	if (s == AMEND_CHANGED && (is_downgrade(&h, target_version) ||
+				   is_snapshot_upgrade(&h, target_version)))
 		s = check_scan_gates(&h, scan);
 	if (s != AMEND_CHANGED)
 		return finish(plan, s);

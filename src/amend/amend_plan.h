@@ -53,9 +53,10 @@ enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 			     uint8_t *out_cluster, struct amend_plan *plan);
 
 /* The same, with the result of amend_scan_tables() for this image. A
- * compat=0.10 downgrade of a v3 image is refused with
+ * request for which amend_needs_scan() is true is refused with
  * AMEND_ERR_SCAN_REQUIRED unless `scan` is a completed scan: the zero
- * clusters, compressed clusters and snapshot sizes it reports decide it.
+ * clusters, compressed clusters and snapshot sizes it reports decide a
+ * downgrade, the snapshots' extra data an upgrade.
  * amend_plan() is amend_plan_scanned() with no scan. */
 enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 				     const struct amend_request *req,
@@ -64,7 +65,8 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 				     struct amend_plan *plan);
 
 /* Whether planning this request needs a table scan first: a v3 -> v2
- * downgrade that the header alone does not refuse. */
+ * downgrade, or a v2 -> v3 upgrade of an image with internal snapshots,
+ * that the header alone does not refuse. */
 bool amend_needs_scan(const uint8_t *cluster, size_t len,
 		      const struct amend_request *req);
 

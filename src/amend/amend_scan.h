@@ -36,6 +36,8 @@ struct amend_scan {
 	bool zero_clusters;        /* an L2 entry has the zero flag */
 	bool compressed_clusters;  /* an L2 entry is compressed */
 	bool snapshot_size_differs;/* a snapshot's disk size != image size */
+	bool snapshot_extra_short; /* a snapshot lacks the 16 bytes of extra
+				    * data (sizes) that version 3 requires */
 	uint32_t l1_tables;        /* tables walked (active + snapshots) */
 	uint32_t l2_tables;        /* L2 tables read */
 	bool io_error;             /* the read callback failed */
@@ -46,7 +48,10 @@ struct amend_scan {
  * with 64 KiB clusters several times over. */
 #define AMEND_SCAN_MAX_L2_READS (1u << 20)
 
-/* Walk the tables of the image whose (parsed) header is `h`. The file is
+/* Walk the tables of the image whose (parsed) header is `h`: for a
+ * version 3 image (about to be downgraded) the active and every
+ * snapshot's L1/L2 tables and the snapshot table; for a version 2 image
+ * (about to be upgraded) only the snapshot table. The file is
  * `file_bytes` long; reads are rounded up to whole 512-byte sectors, and
  * the reader must return zeroes for the bytes of the last sector past
  * the end of the file. `scratch`

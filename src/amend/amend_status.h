@@ -28,6 +28,7 @@ enum amend_status {
 	AMEND_ERR_TABLES,            /* L1/L2/snapshot tables malformed */
 	AMEND_ERR_SCAN_IO,           /* a table read failed */
 	AMEND_ERR_SCAN_REQUIRED,     /* downgrade planned without a scan (caller bug) */
+	AMEND_ERR_SNAPSHOT_UPGRADE,  /* a snapshot lacks v3's extra data */
 	AMEND_STATUS_COUNT_
 };
 

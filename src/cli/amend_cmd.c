@@ -129,6 +129,9 @@ static int preprobe(const char *path, struct image_file *img,
 		return refuse(AMEND_ERR_NOT_QCOW2);
 	if (qe != QCOW2_OK)
 		return refuse(AMEND_ERR_PARSE);
+	/* Tables QEMU could not even read: refuse as QEMU cannot open it. */
+	if (qcow2_check_extents(h, img->size) != QCOW2_OK)
+		return refuse(AMEND_ERR_TABLES);
 	if (h->incompat & QCOW2_INCOMPAT_DIRTY)
 		return refuse(AMEND_ERR_DIRTY);
 	if (h->incompat & QCOW2_INCOMPAT_CORRUPT)
@@ -203,9 +206,12 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img,
 	cfg.request = a->request;
 	cfg.guest = blob.data;
 	cfg.guest_len = blob.len;
-	/* A downgrade walks every L1/L2 table in the guest: give it the
-	 * larger, documented ceiling (docs/sandbox.md, "Time limits"). */
-	if (h->version == 3 && a->request.compat == AMEND_COMPAT_V2) {
+	/* A downgrade walks every L1/L2 table in the guest, an upgrade of an
+	 * image with snapshots its snapshot table: give those the larger,
+	 * documented ceiling (docs/sandbox.md, "Time limits"). */
+	if ((h->version == 3 && a->request.compat == AMEND_COMPAT_V2) ||
+	    (h->version == 2 && a->request.compat == AMEND_COMPAT_V3 &&
+	     h->nb_snapshots != 0)) {
 		cfg.budget_ns = AMEND_SCAN_BUDGET_NS;
 		cfg.max_exits = AMEND_SCAN_MAX_EXITS;
 	}

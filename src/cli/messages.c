@@ -126,6 +126,11 @@ const char *msg_amend(enum amend_status s)
 		return SPEC_RETRY;
 	case AMEND_ERR_SCAN_REQUIRED:
 		return SPEC_OVERFLOW;
+	case AMEND_ERR_SNAPSHOT_UPGRADE:
+		return "cannot upgrade to compat=1.1: an internal snapshot lacks "
+		       "the size fields compat=1.1 requires (it was written by a "
+		       "QEMU older than 1.1); `qemu-img amend` can rewrite the "
+		       "snapshot table";
 	case AMEND_STATUS_COUNT_:
 	default:
 		return SPEC_OVERFLOW;

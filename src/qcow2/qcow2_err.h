@@ -25,6 +25,8 @@ enum qcow2_err {
 	QCOW2_ERR_TABLE_SIZE,        /* a table's size overflows */
 	QCOW2_ERR_NO_SPACE,          /* serialised header does not fit */
 	QCOW2_ERR_OVERFLOW,          /* an offset computation overflowed */
+	QCOW2_ERR_FEATURES,          /* a feature combination QEMU refuses */
+	QCOW2_ERR_TABLE_EXTENT,      /* a table runs past the end of the file */
 	QCOW2_ERR_COUNT_
 };
 

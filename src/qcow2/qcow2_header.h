@@ -65,6 +65,12 @@ struct qcow2_header {
 enum qcow2_err qcow2_parse(const uint8_t *buf, size_t len,
 			   struct qcow2_header *h);
 
+/* Check that the L1 table, the refcount table and the start of the
+ * snapshot table of a parsed header lie inside a file of `file_bytes`
+ * (QEMU cannot open an image whose tables it cannot read). */
+enum qcow2_err qcow2_check_extents(const struct qcow2_header *h,
+				   uint64_t file_bytes);
+
 /* Find the first extension of `type`; NULL when absent. */
 const struct qcow2_ext *qcow2_find_ext(const struct qcow2_header *h,
 				       uint32_t type);

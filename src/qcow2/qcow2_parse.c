@@ -88,6 +88,10 @@ static enum qcow2_err parse_fixed_fields(const uint8_t *buf, size_t len,
 		return QCOW2_ERR_HEADER_LENGTH;
 	if (h->incompat & ~QCOW2_INCOMPAT_KNOWN)
 		return QCOW2_ERR_UNKNOWN_INCOMPAT;
+	/* QEMU refuses "raw external data" without an external data file. */
+	if ((h->autoclear & QCOW2_AUTOCLEAR_DATA_RAW) &&
+	    !(h->incompat & QCOW2_INCOMPAT_EXTERNAL_DATA))
+		return QCOW2_ERR_FEATURES;
 	if (h->refcount_order > QCOW2_MAX_REFCOUNT_ORDER)
 		return QCOW2_ERR_REFCOUNT_ORDER;
 
@@ -161,6 +165,25 @@ static enum qcow2_err check_tables(const struct qcow2_header *h)
 	return QCOW2_OK;
 }
 
+/* The bitmaps extension QEMU will load (autoclear bit set) must pass
+ * QEMU's own open-time checks, or QEMU cannot open the image:
+ * nb_bitmaps 1..65535, reserved zero, directory cluster-aligned and at
+ * most 1024 bytes per bitmap. */
+#define QEMU_MAX_BITMAPS 65535u
+#define QEMU_MAX_BITMAP_DIR (1024ULL * QEMU_MAX_BITMAPS)
+
+static bool bitmaps_ext_ok(const uint8_t *p, uint32_t cluster_size)
+{
+	uint32_t nb = qcow2_be32(p);
+	uint32_t reserved = qcow2_be32(p + 4);
+	uint64_t dir_size = qcow2_be64(p + 8);
+	uint64_t dir_off = qcow2_be64(p + 16);
+
+	return nb != 0 && nb <= QEMU_MAX_BITMAPS && reserved == 0 &&
+	       dir_size <= QEMU_MAX_BITMAP_DIR &&
+	       (dir_off & (cluster_size - 1u)) == 0;
+}
+
 /* Walk the extension list the way QEMU does: from header_length up to
  * ext_end (the backing name, or the end of the cluster), each entry an
  * 8-byte {type, length} then data padded to 8; an END entry stops it,
@@ -199,6 +222,9 @@ static enum qcow2_err walk_extensions(const uint8_t *buf,
 		case QCOW2_EXT_BITMAPS:
 			if (elen != BITMAPS_EXT_LEN)
 				return QCOW2_ERR_EXTENSION;
+			if ((h->autoclear & QCOW2_AUTOCLEAR_BITMAPS) &&
+			    !bitmaps_ext_ok(buf + off, qcow2_cluster_size(h)))
+				return QCOW2_ERR_EXTENSION;
 			break;
 		default:
 			break;
@@ -214,6 +240,24 @@ static enum qcow2_err walk_extensions(const uint8_t *buf,
 	}
 	/* No END marker before ext_end: QEMU accepts this. */
 	h->ext_end = (uint32_t)(off < ext_end ? off : ext_end);
+	return QCOW2_OK;
+}
+
+enum qcow2_err qcow2_check_extents(const struct qcow2_header *h,
+				   uint64_t file_bytes)
+{
+	uint64_t end;
+
+	/* check_tables() already proved these sums do not overflow. */
+	end = h->l1_offset + (uint64_t)h->l1_size * 8u;
+	if (h->l1_size != 0 && end > file_bytes)
+		return QCOW2_ERR_TABLE_EXTENT;
+	end = h->refcount_offset +
+	      ((uint64_t)h->refcount_clusters << h->cluster_bits);
+	if (end > file_bytes)
+		return QCOW2_ERR_TABLE_EXTENT;
+	if (h->nb_snapshots != 0 && h->snapshots_offset >= file_bytes)
+		return QCOW2_ERR_TABLE_EXTENT;
 	return QCOW2_OK;
 }
 

@@ -64,6 +64,15 @@ qcow2_header ParseOk(const std::vector<uint8_t>& b) {
   return h;
 }
 
+// A bitmaps extension QEMU accepts: one bitmap, directory in cluster 4.
+std::vector<uint8_t> BitmapsExt() {
+  std::vector<uint8_t> d(24, 0);
+  PutBe32(d, 0, 1);
+  PutBe64(d, 8, 64);
+  PutBe64(d, 16, 4 * 65536);
+  return d;
+}
+
 HeaderSpec V2() {
   HeaderSpec s;
   s.version = 2;
@@ -268,10 +277,27 @@ TEST(AmendPlan, NeedsScanOnlyForAHeaderAcceptedDowngrade) {
 TEST(AmendPlan, PersistentBitmapsBlockADowngrade) {
   HeaderSpec s;
   s.autoclear = QCOW2_AUTOCLEAR_BITMAPS;
-  s.ext.push_back({QCOW2_EXT_BITMAPS, std::vector<uint8_t>(24, 0)});
+  s.ext.push_back({QCOW2_EXT_BITMAPS, BitmapsExt()});
   EXPECT_EQ(AMEND_ERR_BITMAPS, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
   s.autoclear = 0;  // bitmaps QEMU already considers inconsistent: dropped
   EXPECT_EQ(AMEND_CHANGED, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+}
+
+TEST(AmendPlan, UpgradeWithSnapshotsNeedsTheirExtraData) {
+  HeaderSpec s = V2();
+  auto in = BuildHeader(s);
+  PutBe32(in, 60, 1);             // one snapshot
+  PutBe64(in, 64, 4 * 65536);
+  amend_request up = {AMEND_COMPAT_V3, 0};
+  EXPECT_TRUE(amend_needs_scan(in.data(), in.size(), &up));
+  EXPECT_EQ(AMEND_ERR_SCAN_REQUIRED, PlanWith(in, AMEND_COMPAT_V3, 0, nullptr).status);
+  amend_scan sc = CleanScan();
+  sc.snapshot_extra_short = true;
+  EXPECT_EQ(AMEND_ERR_SNAPSHOT_UPGRADE, PlanWith(in, AMEND_COMPAT_V3, 0, &sc).status);
+  EXPECT_EQ(AMEND_CHANGED, Plan(in, AMEND_COMPAT_V3, 0).status);
+  // Without snapshots no scan is needed.
+  auto plain = BuildHeader(V2());
+  EXPECT_FALSE(amend_needs_scan(plain.data(), plain.size(), &up));
 }
 
 TEST(AmendPlan, RefusalChangesNothingAndListsNoPatch) {
@@ -303,7 +329,7 @@ TEST(AmendPlan, UnknownBitsAndExtensionsFollowQemu) {
   s.compat = 1ULL << 7;                                  // unknown compatible bit: kept
   s.autoclear = (1ULL << 9) | QCOW2_AUTOCLEAR_BITMAPS;   // unknown autoclear bit: cleared
   s.ext.push_back({0xAAAA0001, {1}});
-  s.ext.push_back({QCOW2_EXT_BITMAPS, std::vector<uint8_t>(24, 0)});
+  s.ext.push_back({QCOW2_EXT_BITMAPS, BitmapsExt()});
   s.ext.push_back({0xAAAA0002, {2, 2}});
   auto in = BuildHeader(s);
   Result r = Plan(in, 0, AMEND_LAZY_ON);

@@ -212,3 +212,51 @@ TEST(AmendScan, ExtendedL2IsNotScanned) {
 }
 
 }  // namespace
+
+namespace {
+
+// The fast path (OR of raw entries) must agree with a plain per-entry
+// reading for every mix of entries.
+TEST(AmendScanL2, FastPathAgreesWithEntryByEntry) {
+  const uint64_t kinds[] = {0, 1, (1ULL << 62), (1ULL << 62) | 1, 0x40000ULL | (1ULL << 63),
+                            0x40000ULL | 1, 0x00fffffffffffe00ULL};
+  for (uint64_t a : kinds)
+    for (uint64_t b : kinds)
+      for (size_t len : {size_t{8}, size_t{40}, size_t{512}}) {
+        std::vector<uint8_t> t(len, 0);
+        PutBe64(t, 0, a);
+        PutBe64(t, len - 8, b);
+        amend_scan sc = {};
+        amend_scan_l2(t.data(), t.size(), &sc);
+        bool want_c = false, want_z = false;
+        std::vector<uint64_t> present = {b};
+        if (len > 8) present.push_back(a);  // with one slot, b overwrote a
+        for (uint64_t e : present) {
+          if (e & (1ULL << 62)) want_c = true;
+          else if (e & 1) want_z = true;
+        }
+        EXPECT_EQ(want_c, sc.compressed_clusters) << std::hex << a << " " << b << " " << len;
+        EXPECT_EQ(want_z, sc.zero_clusters) << std::hex << a << " " << b << " " << len;
+      }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(AmendScanUpgrade, V2ImageScansOnlyItsSnapshotTable) {
+  MemImage m = WithSnapshot(8ULL << 20, 1, 0);  // no extra data, zero flag in L2
+  m.h.version = 2;
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, Scan(m, &sc));
+  EXPECT_TRUE(sc.done);
+  EXPECT_TRUE(sc.snapshot_extra_short);
+  EXPECT_EQ(0u, sc.l1_tables);      // no L1/L2 walked for an upgrade
+  EXPECT_FALSE(sc.zero_clusters);
+  MemImage ok = WithSnapshot(8ULL << 20, 0, 16);
+  ok.h.version = 2;
+  ASSERT_EQ(AMEND_CHANGED, Scan(ok, &sc));
+  EXPECT_FALSE(sc.snapshot_extra_short);
+}
+
+}  // namespace

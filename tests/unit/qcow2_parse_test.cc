@@ -141,6 +141,15 @@ const Hostile kHostile[] = {
     {"backing format too long", [](auto& b) { PutBe32(b, 112, QCOW2_EXT_BACKING_FORMAT); PutBe32(b, 116, 16); }, QCOW2_ERR_EXTENSION},
     {"bitmaps ext wrong length", [](auto& b) { PutBe32(b, 112, QCOW2_EXT_BITMAPS); PutBe32(b, 116, 16); }, QCOW2_ERR_EXTENSION},
     {"crypto ext without LUKS", [](auto& b) { PutBe32(b, 112, QCOW2_EXT_CRYPTO_HEADER); PutBe32(b, 116, 16); }, QCOW2_ERR_EXTENSION},
+    {"raw external data without a data file", [](auto& b) { PutBe64(b, 88, QCOW2_AUTOCLEAR_DATA_RAW); }, QCOW2_ERR_FEATURES},
+    {"bitmaps ext with zero bitmaps", [](auto& b) {
+       PutBe64(b, 88, QCOW2_AUTOCLEAR_BITMAPS); PutBe32(b, 112, QCOW2_EXT_BITMAPS); PutBe32(b, 116, 24); }, QCOW2_ERR_EXTENSION},
+    {"bitmaps ext with a huge directory", [](auto& b) {
+       PutBe64(b, 88, QCOW2_AUTOCLEAR_BITMAPS); PutBe32(b, 112, QCOW2_EXT_BITMAPS); PutBe32(b, 116, 24);
+       PutBe32(b, 120, 1); PutBe64(b, 128, 1ULL << 40); }, QCOW2_ERR_EXTENSION},
+    {"bitmaps ext with an unaligned directory", [](auto& b) {
+       PutBe64(b, 88, QCOW2_AUTOCLEAR_BITMAPS); PutBe32(b, 112, QCOW2_EXT_BITMAPS); PutBe32(b, 116, 24);
+       PutBe32(b, 120, 1); PutBe64(b, 136, 65536 + 8); }, QCOW2_ERR_EXTENSION},
     {"refcount table in header cluster", [](auto& b) { PutBe64(b, 48, 0); }, QCOW2_ERR_TABLE_OVERLAP},
     {"no refcount table", [](auto& b) { PutBe32(b, 56, 0); }, QCOW2_ERR_TABLE_SIZE},
     {"refcount table unaligned", [](auto& b) { PutBe64(b, 48, 65536 + 512); }, QCOW2_ERR_TABLE_ALIGN},
@@ -180,6 +189,24 @@ TEST(Qcow2Parse, TooManyExtensions) {
   EXPECT_EQ(QCOW2_ERR_TOO_MANY_EXT, Parse(BuildHeader(s), &h));
   s.ext.resize(64);
   EXPECT_EQ(QCOW2_OK, Parse(BuildHeader(s), &h));
+}
+
+TEST(Qcow2Parse, ExtentsMustLieInTheFile) {
+  HeaderSpec s;
+  auto b = BuildHeader(s);
+  qcow2_header h;
+  ASSERT_EQ(QCOW2_OK, Parse(b, &h));
+  // L1 at cluster 3 (1 entry), refcount table at cluster 1 (1 cluster).
+  EXPECT_EQ(QCOW2_OK, qcow2_check_extents(&h, 3 * 65536 + 8));
+  EXPECT_EQ(QCOW2_ERR_TABLE_EXTENT, qcow2_check_extents(&h, 3 * 65536 + 4));
+  EXPECT_EQ(QCOW2_ERR_TABLE_EXTENT, qcow2_check_extents(&h, 65536 + 100));
+  h.l1_offset = 0x7fffffffffff0000ULL;
+  EXPECT_EQ(QCOW2_ERR_TABLE_EXTENT, qcow2_check_extents(&h, 1ULL << 30));
+  h = {};
+  ASSERT_EQ(QCOW2_OK, Parse(b, &h));
+  h.nb_snapshots = 1;
+  h.snapshots_offset = 10 * 65536;
+  EXPECT_EQ(QCOW2_ERR_TABLE_EXTENT, qcow2_check_extents(&h, 5 * 65536));
 }
 
 TEST(Qcow2Parse, NullArgumentsAreRefused) {

@@ -1,0 +1,177 @@
+/*
+ * commit_crash_driver.c — test-only driver for the crash-consistency test
+ * (tests/crash/crash_test.sh). It amends IMAGE in place the way instar's
+ * host side commits — image_open (locks), image_read_cluster, the planner
+ * src/amend (and, for a downgrade, its table scan over the file) run on
+ * the host instead of in the guest — fine for a test of the commit layer, image_check_unchanged, image_commit — but with the
+ * commit's test-only fault-injection point armed: with K >= 1 the commit
+ * stops right after its K-th pwrite, as a crash would; K = 0 runs it to
+ * the end.
+ *
+ * Usage: commit_crash_driver IMAGE OPTIONS K
+ *   OPTIONS: comma-separated compat=0.10|1.1, lazy_refcounts=on|off
+ * Prints one line: `writes=N syncs=M complete=0|1 status=S`.
+ * Exit: 0 when the commit ran (to the end, or to the injected stop),
+ * 3 when the planner refused or had nothing to do, 1 on any other error.
+ *
+ * Trust: test code; the image is a scratch copy the test made.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sandbox/commit.h"
+#include "sandbox/commit_fault.h"
+#include "sandbox/image_file.h"
+#include "src/amend/amend_plan.h"
+#include "src/amend/amend_request.h"
+#include "src/amend/amend_scan.h"
+#include "src/qcow2/qcow2_header.h"
+
+/* The table scan's reads, straight from the file (test code). */
+static bool read_file(void *ctx, uint64_t offset, uint8_t *buf, uint32_t len)
+{
+	const struct image_file *img = ctx;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(img->fd, buf + done, len - done,
+				  (off_t)(offset + done));
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+static int parse_options(const char *s, struct amend_request *req)
+{
+	char buf[256];
+	char *save = NULL;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	req->compat = AMEND_COMPAT_KEEP;
+	req->lazy = AMEND_LAZY_KEEP;
+	for (char *t = strtok_r(buf, ",", &save); t != NULL;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "compat=0.10") == 0)
+			req->compat = AMEND_COMPAT_V2;
+		else if (strcmp(t, "compat=1.1") == 0)
+			req->compat = AMEND_COMPAT_V3;
+		else if (strcmp(t, "lazy_refcounts=on") == 0)
+			req->lazy = AMEND_LAZY_ON;
+		else if (strcmp(t, "lazy_refcounts=off") == 0)
+			req->lazy = AMEND_LAZY_OFF;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct image_file img;
+	struct amend_request req;
+	struct amend_plan *plan;
+	struct amend_scan scan;
+	uint8_t *out, *staged;
+	unsigned k;
+	uint32_t bits;
+	enum image_err e;
+	enum amend_status st;
+	int rc = 1;
+
+	if (argc != 4 || parse_options(argv[2], &req) != 0) {
+		fprintf(stderr, "usage: %s IMAGE OPTIONS K\n", argv[0]);
+		return 1;
+	}
+	k = (unsigned)strtoul(argv[3], NULL, 10);
+	e = image_open(argv[1], &img);
+	if (e != IMAGE_OK) {
+		fprintf(stderr, "image_open: %d (%s)\n", (int)e,
+			strerror(img.sys_errno));
+		image_close(&img);
+		return 1;
+	}
+	if (img.head_len < 24) {
+		fprintf(stderr, "short image\n");
+		image_close(&img);
+		return 1;
+	}
+	bits = (uint32_t)img.head[20] << 24 | (uint32_t)img.head[21] << 16 |
+	       (uint32_t)img.head[22] << 8 | img.head[23];
+	if (bits < 9 || bits > 21 ||
+	    image_read_cluster(&img, (size_t)1 << bits) != IMAGE_OK) {
+		fprintf(stderr, "cannot read the header cluster\n");
+		image_close(&img);
+		return 1;
+	}
+	plan = calloc(1, sizeof(*plan));
+	out = calloc(1, img.cluster_len);
+	staged = malloc(img.cluster_len);
+	if (plan == NULL || out == NULL || staged == NULL) {
+		fprintf(stderr, "out of memory\n");
+		goto done;
+	}
+	/* A downgrade needs the table scan (zero clusters etc.): run the
+	 * real one over the file, as the guest would. */
+	memset(&scan, 0, sizeof(scan));
+	if (amend_needs_scan(img.cluster, img.cluster_len, &req)) {
+		struct qcow2_header *h = malloc(sizeof(*h));
+		uint8_t *scratch = malloc(img.cluster_len);
+
+		st = AMEND_ERR_PARSE;
+		if (h != NULL && scratch != NULL &&
+		    qcow2_parse(img.cluster, img.cluster_len, h) == QCOW2_OK)
+			st = amend_scan_tables(h, img.size, read_file, &img,
+					       scratch, &scan);
+		free(h);
+		free(scratch);
+		if (st != AMEND_CHANGED) {
+			printf("writes=0 syncs=0 complete=1 status=%d\n",
+			       (int)st);
+			rc = 3;
+			goto done;
+		}
+	}
+	st = amend_plan_scanned(img.cluster, img.cluster_len, &req, &scan,
+				out, plan);
+	if (st != AMEND_CHANGED) {
+		printf("writes=0 syncs=0 complete=1 status=%d\n", (int)st);
+		rc = 3;
+		goto done;
+	}
+	/* The staged cluster as the sandbox returns it: the old cluster with
+	 * the planner's new bytes. */
+	memcpy(staged, img.cluster, img.cluster_len);
+	memcpy(staged, out, plan->out_len);
+	if (image_check_unchanged(&img) != IMAGE_OK) {
+		fprintf(stderr, "header changed\n");
+		goto done;
+	}
+	commit_fault_stop_after = k;
+	e = image_commit(&img, staged, plan);
+	if (e == IMAGE_OK) {
+		printf("writes=%u syncs=%u complete=1 status=0\n",
+		       commit_fault_writes, commit_fault_syncs);
+		rc = 0;
+	} else if (img.sys_errno == ECANCELED) {
+		printf("writes=%u syncs=%u complete=0 status=0\n",
+		       commit_fault_writes, commit_fault_syncs);
+		rc = 0;
+	} else {
+		fprintf(stderr, "image_commit: %d (%s)\n", (int)e,
+			strerror(img.sys_errno));
+	}
+done:
+	free(plan);
+	free(out);
+	free(staged);
+	image_close(&img);
+	return rc;
+}
