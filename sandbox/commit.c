@@ -62,22 +62,31 @@ struct refs {
 	bool end_marker;         /* the chain ends with an END extension */
 };
 
-static int pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
+/* One pwrite of `len` bytes, never split: the commit's order relies on
+ * each step being a single write. A short write is undone (the bytes it
+ * wrote are put back from `old`, what the file held) and reported as an
+ * error, so a failing step leaves the file as it was before the step. */
+static int pwrite_step(int fd, const uint8_t *buf, const uint8_t *old,
+		       size_t len, uint64_t off)
 {
-	size_t done = 0;
+	ssize_t n;
 
-	while (done < len) {
-		ssize_t n = pwrite(fd, buf + done, len - done, (off_t)(off + done));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
+	do {
+		n = pwrite(fd, buf, len, (off_t)off);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != len) {
+		/* Best effort: if this fails too, the error is reported all
+		 * the same and docs/crash-consistency.md says what to do. */
+		if (n > 0) {
+			ssize_t m;
+			do {
+				m = pwrite(fd, old, (size_t)n, (off_t)off);
+			} while (m < 0 && errno == EINTR);
 		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		done += (size_t)n;
+		errno = EIO;
+		return -1;
 	}
 	return 0;
 }
@@ -86,7 +95,7 @@ static int pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
 static enum image_err put(struct commit_ctx *c, const uint8_t *target,
 			  size_t off, size_t n)
 {
-	if (pwrite_full(c->img->fd, target + off, n, off) != 0) {
+	if (pwrite_step(c->img->fd, target + off, c->cur + off, n, off) != 0) {
 		c->img->sys_errno = errno;
 		return IMAGE_ERR_WRITE;
 	}

@@ -17,8 +17,9 @@ PACKAGES=(
 	libseccomp-dev libcap-ng-dev
 	# qemu-img / qemu-io / qemu-nbd: the reference oracle of the tests
 	qemu-utils
-	# benchmark, seccomp ordering test, test-result summary, objcopy
-	hyperfine strace python3 binutils
+	# benchmark, seccomp ordering test, test-result summary, objcopy,
+	# /usr/bin/time (peak RSS in bench/)
+	hyperfine strace python3 binutils time
 )
 
 missing=()

@@ -32,7 +32,8 @@ enum args_err {
 	ARGS_EMPTY_PIECE,         /* "-o compat=1.1,," */
 	ARGS_MISSING_EQUALS,      /* arg = the piece */
 	ARGS_EMPTY_VALUE,         /* arg = the piece */
-	ARGS_UNKNOWN_KEY,         /* arg = the piece */
+	ARGS_UNKNOWN_KEY,         /* arg = the key */
+	ARGS_EMPTY_KEY,           /* "=value": arg = the piece */
 	ARGS_BAD_COMPAT,          /* arg = the piece */
 	ARGS_BAD_LAZY,            /* arg = the piece */
 	ARGS_CONFLICT,            /* same key, two different values; arg = piece */

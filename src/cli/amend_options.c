@@ -47,6 +47,8 @@ static enum args_err parse_piece(const char *p, size_t n,
 	if (eq == NULL)
 		return fail(err, ARGS_MISSING_EQUALS, p, n);
 	klen = (size_t)(eq - p);
+	if (klen == 0)
+		return fail(err, ARGS_EMPTY_KEY, p, n);
 	val = eq + 1;
 	vlen = n - klen - 1;
 

@@ -45,6 +45,9 @@ const char *msg_args(enum args_err e)
 		       "and lazy_refcounts (qemu-img amend options such as "
 		       "refcount_bits, data_file, backing_file and cluster_size "
 		       "are not supported)";
+	case ARGS_EMPTY_KEY:
+		return "option '%s' has no key: write KEY=VALUE (for example "
+		       "compat=1.1)";
 	case ARGS_BAD_COMPAT:
 		return "invalid compat value in '%s': use compat=0.10 or compat=1.1";
 	case ARGS_BAD_LAZY:

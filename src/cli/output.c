@@ -8,23 +8,38 @@
 void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 	       const char *a2)
 {
-	int n = 0;
+	char line[2048];
+	size_t n = 0;
+	int arg = 0;
 
-	fputs("instar amend: ", out);
+	/* Build the whole line, then write it at once: stderr is
+	 * unbuffered, and lines of two processes must not interleave. */
+#define PUT(p, len)                                                   \
+	do {                                                          \
+		size_t l_ = (len);                                    \
+		if (l_ > sizeof(line) - 1 - n)                        \
+			l_ = sizeof(line) - 1 - n;                    \
+		memcpy(line + n, (p), l_);                            \
+		n += l_;                                              \
+	} while (0)
+	PUT("instar amend: ", 14);
 	while (*msg) {
 		if (msg[0] == '%' && msg[1] == 's') {
-			if (n == 0 && a1 != NULL)
-				fwrite(a1, 1, a1_len, out);
-			else if (n == 1 && a2 != NULL)
-				fputs(a2, out);
-			n++;
+			if (arg == 0 && a1 != NULL)
+				PUT(a1, a1_len);
+			else if (arg == 1 && a2 != NULL)
+				PUT(a2, strlen(a2));
+			arg++;
 			msg += 2;
 			continue;
 		}
-		fputc(*msg, out);
+		PUT(msg, 1);
 		msg++;
 	}
-	fputc('\n', out);
+#undef PUT
+	line[n++] = '\n';
+	fwrite(line, 1, n, out);
+	fflush(out);
 }
 
 /* Length of the valid UTF-8 sequence at `p` (1..4), or 0 if the bytes

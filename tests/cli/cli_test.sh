@@ -1168,6 +1168,23 @@ case_write_error() {
 	cmp -s img "$BASE/v2" || fail "bytes were written"
 }
 
+# A write cut short part-way (RLIMIT_FSIZE=100: the 512-byte header
+# sector write stops after 100 bytes): the commit puts the 100 bytes
+# back, so the image is exactly as before, not half v2, half v3.
+case_short_write_is_undone() {
+	fresh v2 img
+	(
+		trap '' XFSZ
+		prlimit --fsize=100 "$INSTAR" amend -o compat=1.1 img </dev/null 2>&1 >out | cat >err
+		exit "${PIPESTATUS[0]}"
+	)
+	RC=$?
+	want_rc 1
+	want_no_out
+	want_err "$M_IOERR"
+	cmp -s img "$BASE/v2" || fail "a partial header write was left in the image"
+}
+
 # ---------------------------------------------------------------------
 # /dev/kvm
 
