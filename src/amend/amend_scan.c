@@ -164,34 +164,48 @@ static enum amend_status walk_snapshots(struct walk *w, bool with_tables)
 	for (uint32_t i = 0; i < h->nb_snapshots; i++) {
 		uint64_t sector_off = off & ~(uint64_t)(SECTOR - 1u);
 		uint32_t in = (uint32_t)(off - sector_off);
+		if (sector_off >= w->readable)
+			return AMEND_ERR_TABLES;
 		uint64_t l1_off, next, disk_size;
 		uint32_t l1_size, extra, id_len, name_len;
 		enum amend_status s;
 
-		/* The fixed part and the disk size in the extra data end
-		 * 56 bytes after the entry start: two sectors hold them. */
-		uint32_t rdlen;
-		if (sector_off >= w->readable)
+		/* The fixed part and the disk size in the extra data are the
+		 * entry's first 56 bytes. They may straddle a sector boundary,
+		 * and the scratch may be a single 512-byte cluster: read one
+		 * sector at a time and gather the bytes in `ent`. */
+		uint8_t ent[SNAPSHOT_HDR_LEN + SNAPSHOT_DISK_SIZE_OFF + 8u];
+		uint32_t have = 0;
+		uint64_t sec = sector_off;
+		while (have < sizeof(ent)) {
+			uint32_t from = have == 0 ? in : 0;
+			uint32_t take = SECTOR - from;
+			if (sec >= w->readable)
+				break;   /* fewer bytes; checked below */
+			s = read_or_fail(w, sec, buf, SECTOR);
+			if (s != AMEND_CHANGED)
+				return s;
+			if (take > sizeof(ent) - have)
+				take = (uint32_t)sizeof(ent) - have;
+			__builtin_memcpy(ent + have, buf + from, take);
+			have += take;
+			sec += SECTOR;
+		}
+		if (have < SNAPSHOT_HDR_LEN)
 			return AMEND_ERR_TABLES;
-		rdlen = w->readable - sector_off >= 2u * SECTOR ? 2u * SECTOR : SECTOR;
-		if (in + SNAPSHOT_HDR_LEN > rdlen)
-			return AMEND_ERR_TABLES;
-		s = read_or_fail(w, sector_off, buf, rdlen);
-		if (s != AMEND_CHANGED)
-			return s;
-		l1_off = qcow2_be64(buf + in);
-		l1_size = qcow2_be32(buf + in + 8);
-		id_len = qcow2_be16(buf + in + 12);
-		name_len = qcow2_be16(buf + in + 14);
-		extra = qcow2_be32(buf + in + 36);
+		l1_off = qcow2_be64(ent);
+		l1_size = qcow2_be32(ent + 8);
+		id_len = qcow2_be16(ent + 12);
+		name_len = qcow2_be16(ent + 14);
+		extra = qcow2_be32(ent + 36);
 		if (extra > SNAPSHOT_MAX_EXTRA)
 			return AMEND_ERR_TABLES;
 		if (extra < SNAPSHOT_DISK_SIZE_OFF + 8u)
 			w->out->snapshot_extra_short = true;
 		if (extra >= SNAPSHOT_DISK_SIZE_OFF + 8u) {
-			if (in + SNAPSHOT_HDR_LEN + SNAPSHOT_DISK_SIZE_OFF + 8u > rdlen)
+			if (have < sizeof(ent))
 				return AMEND_ERR_TABLES;
-			disk_size = qcow2_be64(buf + in + SNAPSHOT_HDR_LEN +
+			disk_size = qcow2_be64(ent + SNAPSHOT_HDR_LEN +
 					       SNAPSHOT_DISK_SIZE_OFF);
 			if (disk_size != h->size)
 				w->out->snapshot_size_differs = true;

@@ -260,3 +260,37 @@ TEST(AmendScanUpgrade, V2ImageScansOnlyItsSnapshotTable) {
 }
 
 }  // namespace
+
+namespace {
+
+// 512-byte clusters: the scratch is one sector, and a snapshot entry
+// that straddles a sector boundary must be read without overrunning it
+// (found by fuzz/amend_scan_fuzzer).
+TEST(AmendScanSnapshots, EntryStraddlingASectorWithATinyScratch) {
+  HeaderSpec s;
+  s.cluster_bits = 9;
+  s.size = 1 << 20;
+  MemImage m;
+  m.bytes = BuildHeader(s);
+  m.bytes.resize(16 * 512, 0);
+  ASSERT_EQ(QCOW2_OK, qcow2_parse(m.bytes.data(), 512, &m.h));
+  m.h.l1_size = 0;
+  m.h.nb_snapshots = 1;
+  m.h.snapshots_offset = 10 * 512 + 480;  // 56-byte entry head crosses 11*512
+  const uint64_t e = m.h.snapshots_offset;
+  PutBe32(m.bytes, e + 36, 16);           // extra data: 16 bytes
+  PutBe64(m.bytes, e + 40 + 8, 1 << 20);  // disk size = image size
+  m.h.version = 3;
+  std::vector<uint8_t> scratch(512);      // exactly one cluster
+  amend_scan sc;
+  ASSERT_EQ(AMEND_CHANGED, amend_scan_tables(&m.h, m.bytes.size(), ReadMem, &m,
+                                             scratch.data(), &sc));
+  EXPECT_FALSE(sc.snapshot_size_differs);
+  EXPECT_FALSE(sc.snapshot_extra_short);
+  PutBe64(m.bytes, e + 40 + 8, 2 << 20);
+  ASSERT_EQ(AMEND_CHANGED, amend_scan_tables(&m.h, m.bytes.size(), ReadMem, &m,
+                                             scratch.data(), &sc));
+  EXPECT_TRUE(sc.snapshot_size_differs);
+}
+
+}  // namespace
