@@ -1,0 +1,99 @@
+/*
+ * amend_scan_fuzzer.c — fuzz target 7: the table scan a compat=0.10
+ * downgrade runs before planning (amend_scan_tables, amend_scan_l2): it
+ * walks the active and every snapshot's L1/L2 tables of the image, all
+ * hostile, through a read callback (virtio-blk in the guest; memory here).
+ *
+ * Input: [0] fault byte (0: reads never fail; else the read numbered
+ * byte/2 fails when bit 0 is set), then a whole small image (a header
+ * cluster padded as in fuzz_amend.h when the input is shorter). The file
+ * is the image bytes; its last sector may be partial, and reads of it
+ * return zeroes past the end (the reader contract in amend_scan.h).
+ *
+ * Trust: the image is hostile. Asserted (a violation traps): every read
+ * the scanner asks for is sector-aligned and inside the file's sectors;
+ * the result is one of the documented codes and agrees with out->done
+ * and out->io_error; the walk stays within its L2 read bound.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz/fuzz_amend.h"
+#include "fuzz/fuzz_util.h"
+#include "src/amend/amend_scan.h"
+#include "src/amend/amend_status.h"
+#include "src/qcow2/qcow2_format.h"
+#include "src/qcow2/qcow2_header.h"
+
+struct file {
+	const uint8_t *bytes;
+	uint64_t len;
+	uint32_t reads;
+	uint32_t fail_at;   /* 0: never */
+};
+
+static bool read_cb(void *ctx, uint64_t offset, uint8_t *buf, uint32_t len)
+{
+	struct file *f = ctx;
+	uint64_t sectors_end = (f->len + 511u) & ~(uint64_t)511u;
+	uint64_t have;
+
+	FUZZ_ASSERT(offset % 512u == 0 && len % 512u == 0 && len > 0);
+	FUZZ_ASSERT(offset < sectors_end && len <= sectors_end - offset);
+	f->reads++;
+	if (f->fail_at != 0 && f->reads == f->fail_at)
+		return false;
+	have = f->len - offset < len ? f->len - offset : len;
+	memcpy(buf, f->bytes + offset, (size_t)have);
+	memset(buf + have, 0, (size_t)(len - have));
+	return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct qcow2_header h;
+	struct amend_scan out;
+	struct file f;
+	uint8_t *img, *scratch;
+	size_t n, cs, flen;
+	enum amend_status s;
+
+	if (size < 1)
+		return 0;
+	f.fail_at = (data[0] & 1u) ? (uint32_t)(data[0] >> 1) + 1u : 0u;
+	data++;
+	n = size - 1;
+
+	memset(&out, 0, sizeof(out));
+	amend_scan_l2(data, n, &out);   /* any bytes are an L2 table */
+
+	cs = fuzz_cluster_len(data, n);
+	flen = n > cs ? n : cs;
+	img = malloc(flen);
+	scratch = malloc(cs);   /* exactly one cluster, as in the guest */
+	if (img == NULL || scratch == NULL)
+		goto done;
+	memcpy(img, data, n);
+	memset(img + n, 0, flen - n);
+	if (qcow2_parse(img, cs, &h) != QCOW2_OK)
+		goto done;
+
+	f.bytes = img;
+	f.len = flen;
+	f.reads = 0;
+	memset(&out, 0, sizeof(out));
+	s = amend_scan_tables(&h, flen, read_cb, &f, scratch, &out);
+	FUZZ_ASSERT(s == AMEND_CHANGED || s == AMEND_ERR_TABLES ||
+		    s == AMEND_ERR_SCAN_IO ||
+		    (s == AMEND_ERR_DOWNGRADE_FEATURE &&
+		     (h.incompat & QCOW2_INCOMPAT_EXTENDED_L2)));
+	FUZZ_ASSERT((s == AMEND_CHANGED) == out.done);
+	FUZZ_ASSERT((s == AMEND_ERR_SCAN_IO) == out.io_error);
+	if (s == AMEND_ERR_SCAN_IO)
+		FUZZ_ASSERT(f.fail_at != 0 && f.reads == f.fail_at);
+	FUZZ_ASSERT(out.l2_tables <= AMEND_SCAN_MAX_L2_READS);
+done:
+	free(img);
+	free(scratch);
+	return 0;
+}

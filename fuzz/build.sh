@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# build.sh — build every instar fuzz harness outside Bazel.
+#
+#   fuzz/build.sh libfuzzer [OUTDIR]   clang-14, libFuzzer + ASan + UBSan
+#   fuzz/build.sh afl [OUTDIR]         afl-clang-fast (AFL++), ASan + UBSan,
+#                                      AFL++'s libFuzzer-compatible driver
+#   fuzz/build.sh all [OUTDIR]         both, in OUTDIR/libfuzzer, OUTDIR/afl
+#   fuzz/build.sh oss-fuzz             with OSS-Fuzz's variables, as set by
+#                                      its build environment: $CC $CFLAGS
+#                                      $CXX $CXXFLAGS $LIB_FUZZING_ENGINE
+#                                      into $OUT (fuzz/oss-fuzz/build.sh)
+#
+# Each build writes NAME_fuzzer, NAME_fuzzer.dict, NAME_fuzzer.options and
+# NAME_fuzzer_seed_corpus.zip (seeds + regression reproducers) for every
+# target, the layout OSS-Fuzz and ClusterFuzzLite expect. Default OUTDIR:
+# /tmp/instar-fuzz-build. Run an AFL++ build with, e.g.:
+#   afl-fuzz -i fuzz/corpus/qcow2_header -o /tmp/afl-q -x fuzz/dict/qcow2.dict \
+#            -- /tmp/instar-fuzz-build/afl/qcow2_header_fuzzer
+#
+# $EXTRA_CFLAGS is added to every compile (e.g. -O1 or -g for local runs).
+#
+# The source lists below must follow the libraries' BUILD files (Bazel
+# builds collect them itself; see fuzz.bzl). Trusts: the compilers named.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+QCOW2="src/qcow2/image_format.c src/qcow2/qcow2_parse.c src/qcow2/qcow2_write.c"
+AMEND="$QCOW2 src/amend/amend_apply.c src/amend/amend_diff.c
+       src/amend/amend_layout.c src/amend/amend_plan.c src/amend/amend_scan.c"
+VALIDATE="$AMEND sandbox/validate.c"
+declare -A LIBS=(
+	[qcow2_header]="$QCOW2"
+	[amend_plan]="$VALIDATE"
+	[amend_scan]="$AMEND"
+	[amend_diff]="$AMEND"
+	[amend_args]="src/cli/amend_args.c src/cli/amend_options.c"
+	[virtio_device]="sandbox/guest_mem.c sandbox/staging.c sandbox/virtio_blk.c
+	                 sandbox/virtio_mmio.c sandbox/virtqueue.c"
+	[validate]="$VALIDATE"
+	[policy_parse]="seccomp/policy_parse.c seccomp/policy_symbols.c"
+)
+declare -A DICT=(
+	[qcow2_header]=qcow2 [amend_plan]=qcow2 [amend_scan]=qcow2 [amend_diff]=qcow2 [validate]=qcow2
+	[amend_args]=amend_args [virtio_device]=virtio_device
+	[policy_parse]=policy_parse
+)
+TARGETS="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse"
+
+# build_all: compile with $CC $CFLAGS, link with $CXX $CXXFLAGS
+# $LIB_FUZZING_ENGINE into $OUT.
+build_all() {
+	local obj
+	obj=$(mktemp -d)
+	mkdir -p "$OUT"
+	for t in $TARGETS; do
+		local objs=()
+		for src in fuzz/${t}_fuzzer.c ${LIBS[$t]}; do
+			local o
+			o="$obj/$t.$(echo "$src" | tr / _).o"
+			# shellcheck disable=SC2086
+			$CC $CFLAGS ${EXTRA_CFLAGS:-} -std=c11 -I "$root" -c "$root/$src" -o "$o"
+			objs+=("$o")
+		done
+		# shellcheck disable=SC2086
+		$CXX $CXXFLAGS "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/${t}_fuzzer"
+		cp "$here/dict/${DICT[$t]}.dict" "$OUT/${t}_fuzzer.dict"
+		cp "$here/oss-fuzz/${t}_fuzzer.options" "$OUT/${t}_fuzzer.options"
+		rm -f "$OUT/${t}_fuzzer_seed_corpus.zip"
+		(cd "$here" && zip -q -r -j "$OUT/${t}_fuzzer_seed_corpus.zip" \
+			"corpus/$t" $( [ -d "regressions/$t" ] && echo "regressions/$t"))
+		echo "built $OUT/${t}_fuzzer"
+	done
+	rm -rf "$obj"
+}
+
+mode=${1:-all}
+outdir=${2:-/tmp/instar-fuzz-build}
+SAN="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+case "$mode" in
+oss-fuzz)
+	: "${CC:?} ${CXX:?} ${OUT:?} ${LIB_FUZZING_ENGINE:?}"
+	CFLAGS=${CFLAGS:-} CXXFLAGS=${CXXFLAGS:-}
+	build_all
+	;;
+libfuzzer | afl | all)
+	if [ "$mode" != afl ]; then
+		CC=clang-14 CXX=clang++-14 OUT="$outdir/libfuzzer" \
+		CFLAGS="$SAN -fsanitize=fuzzer-no-link" CXXFLAGS="$SAN" \
+		LIB_FUZZING_ENGINE=-fsanitize=fuzzer build_all
+	fi
+	if [ "$mode" != libfuzzer ]; then
+		CC=afl-clang-fast CXX=afl-clang-fast++ OUT="$outdir/afl" \
+		CFLAGS="$SAN" CXXFLAGS="$SAN" \
+		LIB_FUZZING_ENGINE=-fsanitize=fuzzer AFL_QUIET=1 build_all
+	fi
+	;;
+*)
+	echo "usage: $0 libfuzzer|afl|all [OUTDIR] | oss-fuzz" >&2
+	exit 2
+	;;
+esac

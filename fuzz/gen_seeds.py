@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""gen_seeds.py — called by make_corpus.sh: turn the images it made into
+seed files for every fuzz target, and write the hand-built seeds of the
+targets that do not read images (argv, virtio programs, policy files).
+
+Usage: gen_seeds.py TMPDIR OUTDIR SECCOMP_DIR
+Trusts: the images in TMPDIR (made by qemu-img moments before).
+"""
+import hashlib
+import os
+import struct
+import sys
+
+MAX_SEED = 64 * 1024
+
+
+def trim(b):
+    """Keep up to the last non-zero byte, rounded up to 512, min 512."""
+    end = len(b.rstrip(b"\0"))
+    end = max(512, (end + 511) // 512 * 512)
+    return b[:min(end, MAX_SEED, len(b))]
+
+
+def header_cluster(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+        bits = struct.unpack(">I", head[20:24])[0]
+        f.seek(0)
+        return f.read(1 << bits)
+
+
+def put(outdir, target, name, data):
+    assert len(data) <= MAX_SEED, (target, name, len(data))
+    d = os.path.join(outdir, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def set_be(b, off, fmt, v):
+    b = bytearray(b)
+    struct.pack_into(fmt, b, off, v)
+    return bytes(b)
+
+
+def main():
+    tmp, out, seccomp = sys.argv[1], sys.argv[2], sys.argv[3]
+    imgdir = os.path.join(tmp, "img")
+    qcow = {}
+    for fn in sorted(os.listdir(imgdir)):
+        name = fn[:-len(".qcow2")]
+        qcow[name] = trim(header_cluster(os.path.join(imgdir, fn)))
+    # Hand-made variants of real headers.
+    qcow["v3_dirty"] = set_be(qcow["v3_dirty"], 72, ">Q", 1)
+    qcow["v3_corrupt"] = set_be(qcow["v3"], 72, ">Q", 2)
+    qcow["v3_unknown_autoclear"] = set_be(qcow["v3"], 88, ">Q", 0x8000000000000002)
+    qcow["v3_hdrlen104"] = set_be(qcow["v2_amended_up"], 100, ">I", 104)
+
+    for name, data in qcow.items():
+        put(out, "qcow2_header", name, data)
+    otherdir = os.path.join(tmp, "other")
+    for fn in sorted(os.listdir(otherdir)):
+        with open(os.path.join(otherdir, fn), "rb") as f:
+            data = f.read()
+        if fn == "vpc_fixed":
+            put(out, "qcow2_header", "fmt_" + fn, data[:512] + data[-512:])
+        else:
+            put(out, "qcow2_header", "fmt_" + fn, trim(data[:4096]))
+
+    # amend_plan: [compat, lazy, scan] + cluster. compat/lazy bytes:
+    # 0 keep, 1 -> v2 / off, 2 -> v3 / on (see fuzz_amend.h).
+    reqs = {
+        "down": (1, 0, 0x03),      # compat=0.10, scan done, clean
+        "down_noscan": (1, 0, 0x00),
+        "up_lazy": (2, 2, 0x00),   # compat=1.1,lazy_refcounts=on
+        "lazy_off": (0, 1, 0x00),
+        "lazy_on": (0, 2, 0x00),
+    }
+    for name, data in qcow.items():
+        for rname, (c, l, s) in reqs.items():
+            put(out, "amend_plan", f"{name}.{rname}", bytes([c, l, s]) + data)
+    put(out, "amend_plan", "bad_request", bytes([0xf7, 0xf9, 0]) + qcow["v3"])
+    put(out, "amend_plan", "down_zero_clusters", bytes([1, 0, 0x07]) + qcow["v3"])
+    put(out, "amend_plan", "down_zstd_compressed", bytes([1, 0, 0x0b]) + qcow["v3_zstd"])
+    put(out, "amend_plan", "down_snapshot_size", bytes([1, 0, 0x13]) + qcow["v3_snapshot"])
+
+    # validate: [compat, lazy, mode, record(40), be16 len] + cluster + edits.
+    for name, data in qcow.items():
+        for rname, (c, l, _) in reqs.items():
+            if rname == "down_noscan":
+                continue
+            hdr = bytes([c, l, 1]) + bytes(40) + struct.pack(">H", len(data))
+            put(out, "validate", f"{name}.{rname}", hdr + data)
+    rec = struct.pack("<10I", 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)  # io_error flip
+    v3 = qcow["v3"]
+    put(out, "validate", "io_error",
+        bytes([2, 2, 3]) + rec + struct.pack(">H", len(v3)) + v3)
+    put(out, "validate", "edit_l1",
+        bytes([2, 2, 1]) + bytes(40) + struct.pack(">H", len(v3)) + v3 +
+        bytes([0, 43, 1, 0, 4, 1]))
+    good = struct.pack("<10I", 0x494E5354, 1, 0, 2, 3, 1, 1, 8, 1, 0)
+    put(out, "validate", "liar_record",
+        bytes([2, 2, 0]) + good + struct.pack(">H", len(v3)) + v3)
+
+    # amend_scan: [fault byte] + a whole small image (<= 64 KiB).
+    scandir = os.path.join(tmp, "scan")
+    for fn in sorted(os.listdir(scandir)):
+        with open(os.path.join(scandir, fn), "rb") as f:
+            img = f.read()
+        name = fn[:-len(".qcow2")]
+        if len(img) + 1 > MAX_SEED:
+            print(f"gen_seeds: {fn} is {len(img)} bytes, skipped", file=sys.stderr)
+            continue
+        put(out, "amend_scan", name, b"\0" + img)
+        if name == "data":
+            put(out, "amend_scan", name + ".fail3", bytes([5]) + img)
+
+    # amend_diff: [size, be16 m] + old bytes + 4-byte edits.
+    def diff_seed(sz, old, edits):
+        return bytes([sz]) + struct.pack(">H", len(old)) + old + b"".join(
+            struct.pack(">I", off)[1:] + bytes([x]) for off, x in edits)
+    v3, up = qcow["v3"], qcow["v2_amended_up"]
+    put(out, "amend_diff", "one_byte", diff_seed(0, v3[:512], [(4, 1)]))
+    put(out, "amend_diff", "header_rewrite", diff_seed(
+        7, v3, [(7, 1), (88, 3), (100, 0x10), (112, 0x20), (200, 0x85), (4000, 0x81)]))
+    put(out, "amend_diff", "many_ranges", diff_seed(
+        3, up, [(i * 97, 5) for i in range(60)]))
+    put(out, "amend_diff", "big_run", diff_seed(
+        0x80, b"", [(0, 0xff), (100000, 0xff), (1 << 20, 0x90), (2000000, 1)]))
+
+    # amend_args: argv words separated by NUL.
+    argvs = {
+        "up": ["-o", "compat=1.1", "img.qcow2"],
+        "down": ["-o", "compat=0.10", "img.qcow2"],
+        "lazy": ["-o", "compat=1.1,lazy_refcounts=on", "-f", "qcow2", "x"],
+        "long": ["--options=lazy_refcounts=off", "--format=qcow2",
+                 "--output=json", "--quiet", "img"],
+        "joined": ["-ocompat=1.1", "-fqcow2", "--output", "human", "-q", "--", "-img"],
+        "help": ["--help"],
+        "raw": ["-f", "raw", "-o", "compat=1.1", "x"],
+        "conflict": ["-o", "compat=1.1", "-o", "compat=0.10", "x"],
+        "bad": ["-o", "compat=1.1,,lazy_refcounts=yes,x", "a", "b"],
+        "values": ["-o", "lazy_refcounts=true,lazy_refcounts=on,compat=v3", "f"],
+        "missing": ["-o"],
+    }
+    for name, words in argvs.items():
+        put(out, "amend_args", name, b"\0".join(w.encode() for w in words))
+
+    # policy_parse: the shipped files and small snippets.
+    for fn in ("policy.txt", "policy_sanitizer.txt"):
+        with open(os.path.join(seccomp, fn), "rb") as f:
+            put(out, "policy_parse", fn, f.read())
+    snippets = {
+        "set": b"[always]\nioctl arg1:32 in {KVM_RUN, 0x10} # run\n",
+        "mask": b"[setup]\nmmap arg2 & PROT_EXEC == 0, arg0 <= 0xffff # m\n",
+        "var": b"[always]\nwrite arg0:32 == $image_fd # w\nclose # c\n",
+        "ops": b"[always]\nread arg0 != 1, arg1 > 2, arg2 >= 3, arg3 < 4 # r\n",
+        "or": b"[setup]\nopenat arg2:32 == O_RDWR|O_CLOEXEC, arg0:32 == AT_FDCWD # o\n",
+    }
+    for name, data in snippets.items():
+        put(out, "policy_parse", name, data)
+
+    # virtio_device: [cluster choice, disk choice] + operations.
+    INIT = bytes([3, 8, 0x10, 0x20, 0x30])   # num 8, desc 0x1000, ...
+
+    def req(t, sector, sectors=0, how=0):
+        return bytes([7, t]) + struct.pack(">H", sector) + bytes([sectors, how])
+    progs = {
+        "read0": bytes([1, 0]) + INIT + req(0, 0),
+        "write0": bytes([1, 0]) + INIT + req(1, 0, 7),
+        "write_outside": bytes([0, 0]) + INIT + req(1, 3),
+        "read_past_end": bytes([0, 5]) + INIT + req(0, 7, 3),
+        "flush_getid": bytes([2, 0]) + INIT + req(2, 0) + req(3, 0),
+        "partial": bytes([1, 0]) + INIT + req(0, 1, 0, 1),
+        "nodata": bytes([1, 0]) + INIT + req(1, 0, 0, 2),
+        "changed": bytes([1, 8]) + INIT + req(0, 0, 7),
+        "regs": bytes([1, 0]) + b"".join(
+            bytes([1]) + struct.pack(">H", off) + bytes([2]) + bytes(8)
+            for off in (0, 4, 8, 12, 16, 0x34, 0x44, 0x60, 0x70, 0xfc, 0x100, 0x104)),
+        "loop": bytes([1, 0]) + INIT + bytes([5, 0, 0x40, 0, 0, 16, 1, 1]) +
+                bytes([5, 1, 0x40, 0, 0, 16, 1, 0]) + bytes([4, 0]),
+        "two_requests": bytes([1, 0]) + INIT + req(0, 0) + req(1, 1, 1),
+    }
+    for name, data in progs.items():
+        put(out, "virtio_device", name, data)
+
+
+if __name__ == "__main__":
+    main()
