@@ -26,21 +26,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 
-QCOW2="src/qcow2/image_format.c src/qcow2/qcow2_parse.c src/qcow2/qcow2_write.c"
-AMEND="$QCOW2 src/amend/amend_apply.c src/amend/amend_diff.c
-       src/amend/amend_layout.c src/amend/amend_plan.c src/amend/amend_scan.c"
-VALIDATE="$AMEND sandbox/validate.c"
-declare -A LIBS=(
-	[qcow2_header]="$QCOW2"
-	[amend_plan]="$VALIDATE"
-	[amend_scan]="$AMEND"
-	[amend_diff]="$AMEND"
-	[amend_args]="src/cli/amend_args.c src/cli/amend_options.c"
-	[virtio_device]="sandbox/guest_mem.c sandbox/staging.c sandbox/virtio_blk.c
-	                 sandbox/virtio_mmio.c sandbox/virtqueue.c"
-	[validate]="$VALIDATE"
-	[policy_parse]="seccomp/policy_parse.c seccomp/policy_symbols.c"
-)
+# shellcheck source=fuzz/sources.sh
+source "$here/sources.sh"
 declare -A DICT=(
 	[qcow2_header]=qcow2 [amend_plan]=qcow2 [amend_scan]=qcow2 [amend_diff]=qcow2 [validate]=qcow2
 	[amend_args]=amend_args [virtio_device]=virtio_device

@@ -98,27 +98,23 @@ static bool add(struct amend_layout *out, uint32_t type,
 	return true;
 }
 
-static bool add_string_ext(struct amend_layout *out, const uint8_t *cluster,
-			   const struct qcow2_header *h, uint32_t type)
+/* Add the last `type` extension of the old header, if any; a string
+ * extension (backing format, data file name) is cut at its first NUL,
+ * as QEMU reads it into a C string. */
+static bool add_old_ext(struct amend_layout *out, const uint8_t *cluster,
+			const struct qcow2_header *h, uint32_t type,
+			bool is_string)
 {
 	const struct qcow2_ext *x = last_of(h, type);
-	if (x == NULL)
-		return true;
-	if (!ext_in_cluster(h, x))
-		return false;
-	return add(out, type, cluster + x->offset,
-		   bounded_strlen(cluster + x->offset, x->length));
-}
+	uint32_t len;
 
-static bool add_raw_ext(struct amend_layout *out, const uint8_t *cluster,
-			const struct qcow2_header *h, uint32_t type)
-{
-	const struct qcow2_ext *x = last_of(h, type);
 	if (x == NULL)
 		return true;
 	if (!ext_in_cluster(h, x))
 		return false;
-	return add(out, type, cluster + x->offset, x->length);
+	len = is_string ? bounded_strlen(cluster + x->offset, x->length)
+			: x->length;
+	return add(out, type, cluster + x->offset, len);
 }
 
 bool amend_layout_build(const uint8_t *cluster, const struct qcow2_header *h,
@@ -139,13 +135,13 @@ bool amend_layout_build(const uint8_t *cluster, const struct qcow2_header *h,
 					    QCOW2_V3_FULL_HEADER;
 	}
 
-	if (!add_string_ext(out, cluster, h, QCOW2_EXT_BACKING_FORMAT))
+	if (!add_old_ext(out, cluster, h, QCOW2_EXT_BACKING_FORMAT, true))
 		return false;
 	if ((h->incompat & QCOW2_INCOMPAT_EXTERNAL_DATA) &&
-	    !add_string_ext(out, cluster, h, QCOW2_EXT_DATA_FILE))
+	    !add_old_ext(out, cluster, h, QCOW2_EXT_DATA_FILE, true))
 		return false;
 	if (h->crypt_method == QCOW2_CRYPT_LUKS &&
-	    !add_raw_ext(out, cluster, h, QCOW2_EXT_CRYPTO_HEADER))
+	    !add_old_ext(out, cluster, h, QCOW2_EXT_CRYPTO_HEADER, false))
 		return false;
 	/* QEMU omits the table for clusters of 4 KiB and less, where it
 	 * would crowd out the backing file name. */
@@ -158,7 +154,7 @@ bool amend_layout_build(const uint8_t *cluster, const struct qcow2_header *h,
 	/* QEMU ignores (and drops) a bitmaps extension whose autoclear bit
 	 * is clear: some program without bitmap support touched the file. */
 	if ((h->autoclear & QCOW2_AUTOCLEAR_BITMAPS) &&
-	    !add_raw_ext(out, cluster, h, QCOW2_EXT_BITMAPS))
+	    !add_old_ext(out, cluster, h, QCOW2_EXT_BITMAPS, false))
 		return false;
 
 	for (uint32_t i = h->n_ext; i > 0; i--) {
