@@ -561,8 +561,13 @@ TEST(Lockdown, UnprivilegedUserLocksDownToo) {
 // --- Every thread, and the whole process ------------------------------------
 
 std::atomic<int> g_go{0};
+std::atomic<int> g_started{0};
 
 void* ForbiddenFromThread(void*) {
+  // glibc's thread start-up makes syscalls of its own (set_robust_list,
+  // rseq, sigprocmask); they must happen before the filter, so main waits
+  // for this flag (on a loaded machine the thread may start late).
+  g_started.store(1);
   while (g_go.load() == 0) {
   }
   syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
@@ -579,6 +584,10 @@ TEST(Lockdown, FilterCoversOtherThreadsAndKillsTheProcess) {
     if (img < 0) return 90;
     pthread_t t;
     if (pthread_create(&t, nullptr, ForbiddenFromThread, nullptr) != 0) return 91;
+    long start_deadline = MonotonicMs() + 5000;
+    while (g_started.load() == 0 && MonotonicMs() < start_deadline) {
+    }
+    if (g_started.load() == 0) return 92;
     int rc = Lock(img);
     if (rc != 0) return rc;
     g_go.store(1);
