@@ -26,29 +26,9 @@ command -v qemu-io >/dev/null || { echo "qemu-io missing" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TEST_TMPDIR:-/tmp}/crash.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-XML_CASES="$WORK/cases.xml"
-: >"$XML_CASES"
-PASS=0
-FAIL=0
-
-xml_escape() {
-	sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'
-}
-
-record() {   # NAME OK(0/1) MESSAGE
-	local name msg
-	name=$(printf '%s' "$1" | xml_escape)
-	if [ "$2" = 0 ]; then
-		PASS=$((PASS + 1))
-		printf '  <testcase classname="crash" name="%s"/>\n' "$name" >>"$XML_CASES"
-	else
-		FAIL=$((FAIL + 1))
-		msg=$(printf '%s' "$3" | head -c 4000 | xml_escape)
-		printf '  <testcase classname="crash" name="%s"><failure message="failed">%s</failure></testcase>\n' \
-			"$name" "$msg" >>"$XML_CASES"
-		echo "FAIL $1: $3" >&2
-	fi
-}
+# shellcheck source=tests/lib/junit.sh
+source "${JUNIT_SH:?}"
+junit_init crash "$WORK"
 
 # qemu-img info without what differs between copies (name, allocation).
 info_of() {
@@ -185,12 +165,4 @@ new: $after"
 	done
 done
 
-{
-	echo '<?xml version="1.0" encoding="UTF-8"?>'
-	printf '<testsuites><testsuite name="crash" tests="%d" failures="%d">\n' \
-		$((PASS + FAIL)) "$FAIL"
-	cat "$XML_CASES"
-	echo '</testsuite></testsuites>'
-} >"${XML_OUTPUT_FILE:-$WORK/test.xml}"
-echo "crash consistency: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+junit_finish

@@ -37,30 +37,10 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-XML_CASES="$WORK/cases.xml"
-: >"$XML_CASES"
-PASS=0
-FAIL=0
+# shellcheck source=tests/lib/junit.sh
+source "${JUNIT_SH:?}"
+junit_init locks "$WORK"
 LOCK_MSG="is in use by another process"
-
-xml_escape() {
-	sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'
-}
-
-record() {   # NAME OK(0/1) MESSAGE
-	local name msg
-	name=$(printf '%s' "$1" | xml_escape)
-	if [ "$2" = 0 ]; then
-		PASS=$((PASS + 1))
-		printf '  <testcase classname="locks" name="%s"/>\n' "$name" >>"$XML_CASES"
-	else
-		FAIL=$((FAIL + 1))
-		msg=$(printf '%s' "$3" | head -c 4000 | xml_escape)
-		printf '  <testcase classname="locks" name="%s"><failure message="failed">%s</failure></testcase>\n' \
-			"$name" "$msg" >>"$XML_CASES"
-		echo "FAIL $1: $3" >&2
-	fi
-}
 
 check() {   # NAME MESSAGE-IF-FAILED CONDITION...
 	local name=$1 msg=$2
@@ -276,12 +256,4 @@ done
 check "C/two real instar amend at once: never both amend, image clean (20 rounds)" \
 	"bad rounds: $amended_twice" test "$amended_twice" -eq 0
 
-{
-	echo '<?xml version="1.0" encoding="UTF-8"?>'
-	printf '<testsuites><testsuite name="locks" tests="%d" failures="%d">\n' \
-		$((PASS + FAIL)) "$FAIL"
-	cat "$XML_CASES"
-	echo '</testsuite></testsuites>'
-} >"${XML_OUTPUT_FILE:-$WORK/test.xml}"
-echo "locks: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+junit_finish
