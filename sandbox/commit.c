@@ -62,27 +62,30 @@ struct refs {
 	bool end_marker;         /* the chain ends with an END extension */
 };
 
-/* One pwrite of `len` bytes, never split: the commit's order relies on
- * each step being a single write. A short write is undone (the bytes it
- * wrote are put back from `old`, what the file held) and reported as an
- * error, so a failing step leaves the file as it was before the step. */
-static int pwrite_step(int fd, const uint8_t *buf, const uint8_t *old,
-		       size_t len, uint64_t off)
+/* One pwrite of one whole, aligned 512-byte sector, never split: the
+ * commit's order relies on each step's switch being a single sector
+ * write, and the seccomp policy allows exactly such writes inside the
+ * header cluster (pwrite64 of 512 bytes at offset <= the last sector).
+ * A short write is undone (the old sector is written back over it: the
+ * kernel stops that write where it stopped the first, or later) and
+ * reported as an error, so a failing write leaves the file as it was. */
+static int pwrite_sector(int fd, const uint8_t *buf, const uint8_t *old,
+			 uint64_t off)
 {
 	ssize_t n;
 
 	do {
-		n = pwrite(fd, buf, len, (off_t)off);
+		n = pwrite(fd, buf, SECTOR, (off_t)off);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
-	if ((size_t)n != len) {
+	if ((size_t)n != SECTOR) {
 		/* Best effort: if this fails too, the error is reported all
 		 * the same and docs/crash-consistency.md says what to do. */
 		if (n > 0) {
 			ssize_t m;
 			do {
-				m = pwrite(fd, old, (size_t)n, (off_t)off);
+				m = pwrite(fd, old, SECTOR, (off_t)off);
 			} while (m < 0 && errno == EINTR);
 		}
 		errno = EIO;
@@ -91,15 +94,17 @@ static int pwrite_step(int fd, const uint8_t *buf, const uint8_t *old,
 	return 0;
 }
 
-/* One pwrite of target[off, off+n) into the file and into ctx->cur. */
-static enum image_err put(struct commit_ctx *c, const uint8_t *target,
-			  size_t off, size_t n)
+/* Write sector `sec` of `target` into the file and into ctx->cur. */
+static enum image_err put_sector(struct commit_ctx *c, const uint8_t *target,
+				 size_t sec)
 {
-	if (pwrite_step(c->img->fd, target + off, c->cur + off, n, off) != 0) {
+	size_t off = sec * SECTOR;
+
+	if (pwrite_sector(c->img->fd, target + off, c->cur + off, off) != 0) {
 		c->img->sys_errno = errno;
 		return IMAGE_ERR_WRITE;
 	}
-	memcpy(c->cur + off, target + off, n);
+	memcpy(c->cur + off, target + off, SECTOR);
 #ifdef INSTAR_COMMIT_FAULT_INJECTION
 	commit_fault_writes++;
 	if (commit_fault_stop_after != 0 &&
@@ -153,37 +158,27 @@ static enum image_err step_atomic(struct commit_ctx *c, const uint8_t *target)
 		c->img->sys_errno = EINVAL;   /* planning bug: not one sector */
 		return IMAGE_ERR_WRITE;
 	}
-	e = put(c, target, first, end - first);
+	e = put_sector(c, target, first / SECTOR);
 	return e != IMAGE_OK ? e : sync_file(c);
 }
 
-/* Step: write every differing run (the caller has proven that the
- * current header references none of them), then sync. Runs closer than
- * a sector are joined: the bytes in between are equal anyway. */
+/* Step: write every sector that differs (the caller has proven that the
+ * current header references none of the differing bytes; the other bytes
+ * of those sectors are equal in both), then sync. */
 static enum image_err step_free(struct commit_ctx *c, const uint8_t *target)
 {
-	size_t i = 0;
 	bool wrote = false;
 
-	while (i < c->len) {
-		size_t first, last, j;
+	for (size_t sec = 0; sec < c->len / SECTOR; sec++) {
 		enum image_err e;
 
-		if (c->cur[i] == target[i]) {
-			i++;
+		if (memcmp(c->cur + sec * SECTOR, target + sec * SECTOR,
+			   SECTOR) == 0)
 			continue;
-		}
-		first = i;
-		last = i + 1;             /* one past the last differing byte */
-		for (j = i + 1; j < c->len && j - last < SECTOR; j++) {
-			if (c->cur[j] != target[j])
-				last = j + 1;
-		}
-		e = put(c, target, first, last - first);
+		e = put_sector(c, target, sec);
 		if (e != IMAGE_OK)
 			return e;
 		wrote = true;
-		i = last;
 	}
 	return wrote ? sync_file(c) : IMAGE_OK;
 }

@@ -46,7 +46,6 @@ static enum image_err fail(struct image_file *img, enum image_err e)
 enum image_err image_open(const char *path, struct image_file *img)
 {
 	struct stat st;
-	ssize_t n;
 	int fd;
 
 	memset(img, 0, sizeof(*img));
@@ -89,6 +88,13 @@ enum image_err image_open(const char *path, struct image_file *img)
 	default:
 		return fail(img, IMAGE_ERR_LOCK_FAILED);
 	}
+	return IMAGE_OK;
+}
+
+enum image_err image_read_probe(struct image_file *img)
+{
+	ssize_t n;
+	int fd = img->fd;
 
 	n = pread_full(fd, img->head, sizeof(img->head), 0);
 	if (n < 0)
@@ -132,6 +138,14 @@ enum image_err image_check_unchanged(struct image_file *img)
 
 	if (now == NULL)
 		return fail(img, IMAGE_ERR_NOMEM);
+	/* A writer that ignores the locks may have truncated or extended the
+	 * file under the run: the guest's reads were of another file. */
+	errno = 0;
+	off_t end = lseek(img->fd, 0, SEEK_END);
+	if (end < 0 || (uint64_t)end != img->size) {
+		free(now);
+		return end < 0 ? fail(img, IMAGE_ERR_READ) : IMAGE_ERR_CHANGED;
+	}
 	n = pread_full(img->fd, now, img->cluster_len, 0);
 	if (n < 0)
 		e = fail(img, IMAGE_ERR_READ);

@@ -6,7 +6,7 @@
  * non-qcow2 format.
  *
  * Trust: the path is user input; the file's bytes are hostile and are
- * only copied here, never interpreted (format detection and parsing are
+ * only copied here (after lockdown), never interpreted (format detection and parsing are
  * done by src/qcow2 on the copies).
  */
 #ifndef INSTAR_IMAGE_FILE_H
@@ -29,7 +29,7 @@ enum image_err {
 	IMAGE_ERR_LOCKED,        /* QEMU (or another instar) uses the image */
 	IMAGE_ERR_LOCK_FAILED,   /* fcntl(F_OFD_*) itself failed */
 	IMAGE_ERR_NOMEM,
-	IMAGE_ERR_CHANGED,       /* header differs from the pre-probe */
+	IMAGE_ERR_CHANGED,       /* header or size differs from the pre-probe */
 	IMAGE_ERR_WRITE,         /* pwrite/fdatasync failed */
 	IMAGE_ERR_COUNT_
 };
@@ -49,14 +49,20 @@ struct image_file {
 	int sys_errno;             /* errno of the failing call, for messages */
 };
 
-/* Open read-write, check the file type, take the locks, read head/tail. */
+/* Open read-write, check the file type, record its size, take the
+ * locks. Reads nothing: the bytes are read after lockdown. */
 enum image_err image_open(const char *path, struct image_file *img);
+
+/* Read the head and tail used to name the format (after lockdown). */
+enum image_err image_read_probe(struct image_file *img);
 
 /* Read the first `cluster_size` bytes into img->cluster (allocated).
  * A file shorter than that gets IMAGE_ERR_READ with sys_errno 0. */
 enum image_err image_read_cluster(struct image_file *img, size_t cluster_size);
 
-/* Re-read the header cluster and compare it with the pre-probe copy. */
+/* Re-read the size (lseek) and the header cluster and compare them with
+ * the pre-probe's: IMAGE_ERR_CHANGED if the file shrank or grew, or its
+ * header differs. */
 enum image_err image_check_unchanged(struct image_file *img);
 
 /* Close the file (which also drops the OFD locks) and free the copy. */

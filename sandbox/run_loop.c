@@ -92,8 +92,14 @@ static void disarm_timer(struct timer_state *ts)
 	if (ts->act_set)
 		(void)sigaction(SIGALRM, &ts->old_act, NULL);
 	alarm_run = NULL;
-	if (ts->mask_set)
-		(void)sigprocmask(SIG_SETMASK, &ts->old_mask, NULL);
+	/* Only SIGALRM was unblocked; block it again only if it was blocked
+	 * before (never in the CLI, whose policy forbids blocking signals). */
+	if (ts->mask_set && sigismember(&ts->old_mask, SIGALRM) == 1) {
+		sigset_t alrm;
+		sigemptyset(&alrm);
+		sigaddset(&alrm, SIGALRM);
+		(void)sigprocmask(SIG_BLOCK, &alrm, NULL);
+	}
 }
 
 static enum sandbox_err on_io(struct kvm_vm *vm)

@@ -6,11 +6,14 @@
  * everything else ends it with its own error.
  *
  * Not reentrant: the wall-time budget uses ITIMER_REAL/SIGALRM (the
- * previous handler, mask and timer are restored before returning) and
- * one static pointer for the signal handler. The caller is expected to
- * be single-threaded while a guest runs.
+ * previous handler and timer are restored before returning, and SIGALRM
+ * is blocked again if it was blocked before) and one static pointer for
+ * the signal handler. The caller is expected to be single-threaded while
+ * a guest runs. Under the seccomp policy a caller must not have SIGALRM
+ * blocked: re-blocking it would be SIG_BLOCK, which the policy forbids.
  *
- * Syscalls: ioctl (KVM_RUN, KVM_GET_REGS), rt_sigaction, rt_sigprocmask, setitimer,
+ * Syscalls: ioctl (KVM_RUN, KVM_GET_REGS), rt_sigaction, rt_sigprocmask
+ * (SIG_UNBLOCK), setitimer,
  * clock_gettime (normally served by the vDSO).
  */
 #ifndef INSTAR_SANDBOX_RUN_LOOP_H

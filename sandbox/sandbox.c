@@ -139,7 +139,7 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 			out->result_present = true;
 		}
 	}
-	out->header_changed = blk.header_changed;
+	out->header_changed = blk.header_changed || blk.file_shrank;
 	out->bad_write = blk.bad_write;
 	out->reads = blk.reads;
 	out->read_bytes = blk.read_bytes;
@@ -148,7 +148,7 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 	out->write_requests = stage.write_requests;
 	if (blk.bad_write)
 		err = SANDBOX_ERR_BAD_WRITE;
-	else if (blk.header_changed)
+	else if (blk.header_changed || blk.file_shrank)
 		err = SANDBOX_ERR_HEADER_CHANGED;
 
 done:

@@ -60,7 +60,8 @@ struct sandbox_outcome {
 	uint8_t written[STAGING_BITMAP_BYTES]; /* sector bitmap of writes */
 	uint32_t sectors_written;    /* distinct sectors staged */
 	uint32_t write_requests;     /* accepted write requests */
-	bool header_changed;         /* a guest read differed from preprobe */
+	bool header_changed;         /* a guest read differed from preprobe,
+				      * or the file shrank under the run */
 	bool bad_write;              /* a write outside the header cluster */
 	uint32_t reads;              /* pread calls made for the guest */
 	uint64_t read_bytes;
@@ -69,6 +70,10 @@ struct sandbox_outcome {
 	uint64_t run_ns;             /* first KVM_RUN -> last exit */
 	uint64_t guest_rip;          /* vCPU rip when the run ended (diagnostics) */
 };
+
+/* "/dev/kvm", the one pathname sandbox_run() opens. It lives in read-only
+ * data; the seccomp policy binds openat() to this address ($kvm_path). */
+extern const char sandbox_kvm_path[];
 
 /* The guest RAM size used for a cluster size (0 if invalid). */
 uint64_t sandbox_ram_bytes(uint32_t cluster_size);

@@ -31,7 +31,7 @@ enum sandbox_err {
 	SANDBOX_ERR_BAD_MMIO,          /* MMIO outside the virtio-mmio window */
 	SANDBOX_ERR_DEVICE_PROTOCOL,   /* virtio-mmio/virtio-blk protocol violation */
 	SANDBOX_ERR_BAD_WRITE,         /* guest wrote outside the header cluster */
-	SANDBOX_ERR_HEADER_CHANGED,    /* guest read a header that differs from the pre-probe */
+	SANDBOX_ERR_HEADER_CHANGED,    /* guest read a header that differs from the pre-probe, or the file shrank under the run */
 	SANDBOX_ERR_COUNT_
 };
 

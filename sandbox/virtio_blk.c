@@ -31,16 +31,18 @@ void vblk_device_init(struct vblk_device *d, const struct guest_mem *mem,
 	 * Reads past the end of the file return zeroes (read_full). */
 	d->capacity = disk_bytes / VIRTIO_BLK_SECTOR_SIZE +
 		      (disk_bytes % VIRTIO_BLK_SECTOR_SIZE != 0);
+	d->disk_bytes = disk_bytes;
 	d->preprobe = preprobe;
 	d->cluster_size = cluster_size;
 	d->staging = staging;
 }
 
 /* pread exactly `len` bytes at `off`, zero-filling what lies past the
- * end of the file (only the tail of the last, partial sector); false on
- * error. */
+ * end of the disk (only the tail of the last, partial sector); false on
+ * error. End of file before the disk's size (as the host measured it
+ * before the run) means the file shrank under the run: *shrank is set. */
 static bool read_full(int fd, uint8_t *buf, uint32_t len, uint64_t off,
-		      uint32_t *calls)
+		      uint64_t disk_bytes, uint32_t *calls, bool *shrank)
 {
 	uint32_t done = 0;
 	while (done < len) {
@@ -55,6 +57,10 @@ static bool read_full(int fd, uint8_t *buf, uint32_t len, uint64_t off,
 		if (n < 0)
 			return false;
 		if (n == 0) {
+			if (pos < disk_bytes) {
+				*shrank = true;
+				return false;
+			}
 			memset(buf + done, 0, len - done);
 			return true;
 		}
@@ -103,7 +109,8 @@ static uint8_t do_read(struct vblk_device *d, const struct vq_chain *c,
 		return VIRTIO_BLK_S_IOERR;
 	for (uint32_t i = 1; i + 1u < c->n; i++) {
 		const struct vq_seg *s = &c->seg[i];
-		if (!read_full(d->fd, s->host, s->len, off, &d->reads)) {
+		if (!read_full(d->fd, s->host, s->len, off, d->disk_bytes,
+			       &d->reads, &d->file_shrank)) {
 			/* The file is shorter than it was, or unreadable: if
 			 * that touches the header, it is not the pre-probe's. */
 			if (off < d->cluster_size)

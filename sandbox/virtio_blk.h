@@ -38,13 +38,16 @@ enum vblk_dev_err {
 struct vblk_device {
 	const struct guest_mem *mem;
 	int fd;                     /* the image, opened by the caller */
-	uint64_t capacity;          /* sectors: floor(disk_bytes / 512) */
+	uint64_t capacity;          /* sectors: ceil(disk_bytes / 512) */
+	uint64_t disk_bytes;        /* the file's size before the run */
 	const uint8_t *preprobe;    /* host's copy of the header cluster */
 	uint32_t cluster_size;
 	struct staging *staging;
 
 	/* What happened (read by sandbox.c and the tests). */
 	bool header_changed;        /* a read of the header cluster differed */
+	bool file_shrank;           /* a read met the end of the file before
+				     * disk_bytes: the file changed under us */
 	bool bad_write;             /* a write outside the header cluster */
 	enum vblk_dev_err dev_err;
 	enum vq_err last_vq_err;

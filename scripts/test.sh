@@ -29,7 +29,7 @@ for config in plain asan; do
 	echo "=== bazel test ${args[*]:-} //... ($config)"
 	since=$(date +%s)
 	sleep 1  # test.xml mtimes of this run are then strictly newer
-	"${BAZEL[@]}" test "${args[@]}" --test_output=errors //... 2>&1 |
+	"${BAZEL[@]}" test "${args[@]}" --nocache_test_results --test_output=errors //... 2>&1 |
 		grep -v -e '^Loading' -e '^Analyzing' -e '^\[' -e '^INFO: From'
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 0 ] || status=1

@@ -15,8 +15,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/prctl.h>
 
+#include "seccomp/cmp32.h"
 #include "seccomp/policy_table.h"
 
 #ifdef INSTAR_SANITIZER_BUILD
@@ -30,7 +32,7 @@
 static const char *const messages[LOCKDOWN_ERR_COUNT_] = {
 	[LOCKDOWN_OK] = "no error",
 	[LOCKDOWN_ERR_PROFILE] = "unknown lockdown profile",
-	[LOCKDOWN_ERR_BINDING] = "lockdown needs the open image's file descriptor",
+	[LOCKDOWN_ERR_BINDING] = "lockdown needs the open image's file descriptor, the /dev/kvm path and the header's last sector",
 	[LOCKDOWN_ERR_CAPS_READ] = "cannot read the process capabilities",
 	[LOCKDOWN_ERR_CAPS_DROP] = "cannot drop capabilities",
 	[LOCKDOWN_ERR_CAPS_LEFT] = "capabilities remain after dropping them",
@@ -60,6 +62,13 @@ static bool in_profile(enum lockdown_profile p, enum policy_stage s)
 	return s == POLICY_STAGE_SETUP && p == LOCKDOWN_PROFILE_SETUP;
 }
 
+static bool binding_valid(const struct lockdown_binding *b)
+{
+	return b != NULL && b->image_fd >= 0 && b->kvm_path != NULL &&
+	       strcmp(b->kvm_path, "/dev/kvm") == 0 &&
+	       b->header_last_sector % 512u == 0;
+}
+
 static enum lockdown_err value_of(const struct policy_value *v,
 				  const struct lockdown_binding *b, uint64_t *out)
 {
@@ -68,8 +77,14 @@ static enum lockdown_err value_of(const struct policy_value *v,
 		*out = v->v;
 		return LOCKDOWN_OK;
 	case POLICY_VAL_IMAGE_FD:
-		/* b->image_fd >= 0 was checked by the caller. */
+		/* binding_valid() was checked by the caller. */
 		*out = (uint64_t)b->image_fd;
+		return LOCKDOWN_OK;
+	case POLICY_VAL_KVM_PATH:
+		*out = (uint64_t)(uintptr_t)b->kvm_path;
+		return LOCKDOWN_OK;
+	case POLICY_VAL_HEADER_LAST_SECTOR:
+		*out = b->header_last_sector;
 		return LOCKDOWN_OK;
 	}
 	return LOCKDOWN_ERR_TABLE;
@@ -89,10 +104,69 @@ static bool cmp_of(enum policy_op op, enum scmp_compare *out)
 	return false;
 }
 
+/* The libseccomp comparisons one condition stands for (any one of them
+ * satisfies it): one per value of a set; for a 32-bit argument, masked
+ * equalities on the low half only (seccomp/cmp32.h), so whatever the
+ * caller leaves in the high half of the register cannot change the
+ * verdict. At most CMP32_MAX_ATOMS. */
+static enum lockdown_err cond_atoms(const struct policy_cond *c,
+				    const struct lockdown_binding *b,
+				    struct scmp_arg_cmp *out, size_t *n)
+{
+	*n = 0;
+	if (c->nvalues == 0 || c->nvalues > POLICY_MAX_SET ||
+	    c->arg >= POLICY_MAX_ARGS ||
+	    (c->nvalues > 1 && c->op != POLICY_OP_EQ) ||
+	    (c->width != 32 && c->width != 64) ||
+	    (c->width == 32 && c->mask > UINT32_MAX))
+		return LOCKDOWN_ERR_TABLE;
+	for (size_t i = 0; i < c->nvalues; i++) {
+		uint64_t val = 0;
+		enum lockdown_err err = value_of(&c->values[i], b, &val);
+		if (err != LOCKDOWN_OK)
+			return err;
+		if (c->width == 64) {
+			enum scmp_compare op;
+			if (!cmp_of(c->op, &op))
+				return LOCKDOWN_ERR_TABLE;
+			out[*n].arg = c->arg;
+			out[*n].op = op;
+			out[*n].datum_a = c->op == POLICY_OP_MASKED_EQ ? c->mask : val;
+			out[*n].datum_b = c->op == POLICY_OP_MASKED_EQ ? val : 0;
+			(*n)++;
+			continue;
+		}
+		/* The kernel reads only the low half of an int argument. */
+		if (val > UINT32_MAX)
+			return LOCKDOWN_ERR_TABLE;
+		struct cmp32_atom atoms[CMP32_MAX_ATOMS];
+		size_t k;
+		if (c->op == POLICY_OP_MASKED_EQ) {
+			atoms[0].mask = (uint32_t)c->mask;
+			atoms[0].value = (uint32_t)val;
+			k = 1;
+		} else {
+			k = cmp32_expand(c->op, (uint32_t)val, atoms);
+		}
+		if (*n + k > CMP32_MAX_ATOMS)
+			return LOCKDOWN_ERR_TABLE;
+		for (size_t j = 0; j < k; j++) {
+			out[*n].arg = c->arg;
+			out[*n].op = SCMP_CMP_MASKED_EQ;
+			out[*n].datum_a = atoms[j].mask;
+			out[*n].datum_b = atoms[j].value;
+			(*n)++;
+		}
+	}
+	return LOCKDOWN_OK;
+}
+
 /*
- * Adds one policy line. A line with sets stands for the cross product of
- * its sets: one libseccomp rule (a conjunction) per combination; libseccomp
- * ORs the rules of one syscall together.
+ * Adds one policy line. A line stands for the cross product of its
+ * conditions' alternatives (set values, or the masked equalities of a
+ * 32-bit order comparison): one libseccomp rule (a conjunction) per
+ * combination; libseccomp ORs the rules of one syscall together. A
+ * condition no value can satisfy (x > 0xffffffff) adds no rule.
  */
 static enum lockdown_err add_entry(scmp_filter_ctx ctx,
 				   const struct policy_entry *e,
@@ -108,57 +182,24 @@ static enum lockdown_err add_entry(scmp_filter_ctx ctx,
 			       ? LOCKDOWN_OK
 			       : LOCKDOWN_ERR_FILTER;
 
+	struct scmp_arg_cmp alt[POLICY_MAX_ARGS][CMP32_MAX_ATOMS];
+	size_t nalt[POLICY_MAX_ARGS];
 	size_t combos = 1;
 	for (size_t j = 0; j < e->nconds; j++) {
-		const struct policy_cond *c = &e->conds[j];
-		if (c->nvalues == 0 || c->nvalues > POLICY_MAX_SET ||
-		    c->arg >= POLICY_MAX_ARGS ||
-		    (c->nvalues > 1 && c->op != POLICY_OP_EQ))
-			return LOCKDOWN_ERR_TABLE;
-		if (c->width != 64 &&
-		    !(c->width == 32 && (c->op == POLICY_OP_EQ ||
-					 c->op == POLICY_OP_MASKED_EQ) &&
-		      c->mask <= UINT32_MAX))
-			return LOCKDOWN_ERR_TABLE;
-		if (__builtin_mul_overflow(combos, c->nvalues, &combos) ||
+		enum lockdown_err err = cond_atoms(&e->conds[j], b, alt[j],
+						   &nalt[j]);
+		if (err != LOCKDOWN_OK)
+			return err;
+		if (__builtin_mul_overflow(combos, nalt[j], &combos) ||
 		    combos > LOCKDOWN_MAX_EXPANSION)
 			return LOCKDOWN_ERR_TABLE;
 	}
-
 	for (size_t k = 0; k < combos; k++) {
 		struct scmp_arg_cmp cmp[POLICY_MAX_ARGS];
 		size_t idx = k;
 		for (size_t j = 0; j < e->nconds; j++) {
-			const struct policy_cond *c = &e->conds[j];
-			uint64_t val = 0;
-			enum scmp_compare op;
-			if (!cmp_of(c->op, &op))
-				return LOCKDOWN_ERR_TABLE;
-			enum lockdown_err err =
-				value_of(&c->values[idx % c->nvalues], b, &val);
-			if (err != LOCKDOWN_OK)
-				return err;
-			idx /= c->nvalues;
-			cmp[j].arg = c->arg;
-			cmp[j].op = op;
-			if (c->width == 32) {
-				/* The kernel reads only the low half of an int
-				 * argument, and callers may leave anything in the
-				 * high half: compare exactly the low half. */
-				if (val > UINT32_MAX)
-					return LOCKDOWN_ERR_TABLE;
-				cmp[j].op = SCMP_CMP_MASKED_EQ;
-				cmp[j].datum_a = c->op == POLICY_OP_MASKED_EQ
-							 ? c->mask
-							 : UINT64_C(0xffffffff);
-				cmp[j].datum_b = val;
-			} else if (c->op == POLICY_OP_MASKED_EQ) {
-				cmp[j].datum_a = c->mask;
-				cmp[j].datum_b = val;
-			} else {
-				cmp[j].datum_a = val;
-				cmp[j].datum_b = 0;
-			}
+			cmp[j] = alt[j][idx % nalt[j]];
+			idx /= nalt[j];
 		}
 		if (seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, nr,
 						 (unsigned int)e->nconds, cmp) != 0)
@@ -173,7 +214,7 @@ enum lockdown_err lockdown_build_filter(enum lockdown_profile profile,
 {
 	if (!profile_valid(profile))
 		return LOCKDOWN_ERR_PROFILE;
-	if (b == NULL || b->image_fd < 0)
+	if (!binding_valid(b))
 		return LOCKDOWN_ERR_BINDING;
 
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -270,7 +311,7 @@ enum lockdown_err lockdown_apply(enum lockdown_profile profile,
 	/* Check everything that can be checked before changing anything. */
 	if (!profile_valid(profile))
 		return LOCKDOWN_ERR_PROFILE;
-	if (b == NULL || b->image_fd < 0)
+	if (!binding_valid(b))
 		return LOCKDOWN_ERR_BINDING;
 
 #ifdef INSTAR_SANITIZER_BUILD
@@ -291,7 +332,7 @@ enum lockdown_err lockdown_apply(enum lockdown_profile profile,
 
 enum lockdown_err lockdown_tighten(const struct lockdown_binding *b)
 {
-	if (b == NULL || b->image_fd < 0)
+	if (!binding_valid(b))
 		return LOCKDOWN_ERR_BINDING;
 	return load(LOCKDOWN_PROFILE_RUN, b) == LOCKDOWN_OK ? LOCKDOWN_OK
 							     : LOCKDOWN_ERR_TIGHTEN;

@@ -43,7 +43,14 @@ enum lockdown_profile {
 
 /* Run-time values of the policy's variables. */
 struct lockdown_binding {
-	int image_fd; /* $image_fd: the open, locked image */
+	int image_fd;       /* $image_fd: the open, locked image; every lower
+			     * descriptor must be open too (0, 1, 2), and no
+			     * higher one, when lockdown_apply() runs */
+	const char *kvm_path; /* $kvm_path: the one pathname openat() may
+			     * take, by address: a string "/dev/kvm" in the
+			     * binary's read-only data (sandbox_kvm_path) */
+	uint64_t header_last_sector; /* $header_last_sector: the highest
+			     * offset pwrite64 may write its one sector at */
 };
 
 /*

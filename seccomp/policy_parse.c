@@ -32,15 +32,15 @@ static const char *const messages[POLICY_ERR_COUNT_] = {
 	[POLICY_ERR_EXPECTED_COMMA] = "expected ',' between constraints or '#' before the reason",
 	[POLICY_ERR_BAD_ARG] = "expected arg0, arg1, arg2, arg3, arg4 or arg5",
 	[POLICY_ERR_BAD_WIDTH] = "argument width must be :32 or :64",
-	[POLICY_ERR_WIDTH_OP] = "a 32-bit argument (argN:32) allows only ==, 'in {' and '& MASK =='",
+	[POLICY_ERR_VARIABLE_WIDTH] = "$image_fd needs a 32-bit argument (argN:32); $kvm_path and $header_last_sector a 64-bit one",
 	[POLICY_ERR_VALUE_TOO_WIDE] = "value does not fit the 32-bit argument",
 	[POLICY_ERR_ARG_REPEATED] = "argument constrained twice in one rule",
 	[POLICY_ERR_BAD_OPERATOR] = "expected ==, !=, <, <=, >, >=, '& MASK ==' or 'in {'",
 	[POLICY_ERR_BAD_VALUE] = "expected a number, a CONSTANT or a $variable",
 	[POLICY_ERR_BAD_NUMBER] = "malformed number or wider than 64 bits",
 	[POLICY_ERR_UNKNOWN_SYMBOL] = "unknown constant",
-	[POLICY_ERR_UNKNOWN_VARIABLE] = "unknown variable (known: $image_fd)",
-	[POLICY_ERR_VARIABLE_NOT_ALLOWED] = "a $variable may only stand alone after ==, != or in a set",
+	[POLICY_ERR_UNKNOWN_VARIABLE] = "unknown variable (known: $image_fd, $kvm_path, $header_last_sector)",
+	[POLICY_ERR_VARIABLE_NOT_ALLOWED] = "a $variable may only stand alone after a comparison or in a set, never in a mask or with '|'",
 	[POLICY_ERR_BAD_SET] = "malformed set: expected '{ value, value, ... }' with at least one value",
 	[POLICY_ERR_SET_TOO_LARGE] = "set has more than 16 values",
 	[POLICY_ERR_DUPLICATE_VALUE] = "value appears twice in the set",
@@ -178,9 +178,22 @@ static enum policy_err parse_expr(struct cur *c, struct policy_diag *d,
 	return POLICY_OK;
 }
 
+/* The run-time variables (struct lockdown_binding), with the argument
+ * width each needs: a descriptor is an int, the others are 64-bit. */
+static const struct {
+	const char *name;
+	enum policy_val_kind kind;
+	uint8_t width;
+} variables[] = {
+	{ "image_fd", POLICY_VAL_IMAGE_FD, 32 },
+	{ "kvm_path", POLICY_VAL_KVM_PATH, 64 },
+	{ "header_last_sector", POLICY_VAL_HEADER_LAST_SECTOR, 64 },
+};
+
 /* value := expr | '$' NAME */
 static enum policy_err parse_value(struct cur *c, struct policy_diag *d,
-				   bool allow_var, struct policy_value *out)
+				   bool allow_var, uint8_t width,
+				   struct policy_value *out)
 {
 	size_t start = c->pos;
 
@@ -193,11 +206,17 @@ static enum policy_err parse_value(struct cur *c, struct policy_diag *d,
 	c->pos++;
 	while (is_word(peek(c)))
 		c->pos++;
-	static const char image_fd[] = "image_fd";
-	if (c->pos - start - 1u != sizeof image_fd - 1u ||
-	    memcmp(c->buf + start + 1u, image_fd, sizeof image_fd - 1u) != 0)
+	size_t n = c->pos - start - 1u;
+	size_t i = 0;
+	while (i < sizeof variables / sizeof variables[0] &&
+	       !(strlen(variables[i].name) == n &&
+		 memcmp(c->buf + start + 1u, variables[i].name, n) == 0))
+		i++;
+	if (i == sizeof variables / sizeof variables[0])
 		return fail(d, POLICY_ERR_UNKNOWN_VARIABLE, c, start);
-	out->kind = POLICY_VAL_IMAGE_FD;
+	if (variables[i].width != width)
+		return fail(d, POLICY_ERR_VARIABLE_WIDTH, c, start);
+	out->kind = variables[i].kind;
 	out->v = 0;
 	size_t save = c->pos;
 	skip_ws(c);
@@ -297,7 +316,7 @@ static enum policy_err parse_cond(struct cur *c, struct policy_diag *d,
 			if (out->nvalues >= POLICY_MAX_SET)
 				return fail(d, POLICY_ERR_SET_TOO_LARGE, c, vat);
 			struct policy_value *v = &out->values[out->nvalues];
-			e = parse_value(c, d, true, v);
+			e = parse_value(c, d, true, out->width, v);
 			if (e != POLICY_OK)
 				return e;
 			e = narrow(c, d, out->width, vat, &v->v);
@@ -323,9 +342,6 @@ static enum policy_err parse_cond(struct cur *c, struct policy_diag *d,
 	}
 	skip_ws(c);
 
-	if (out->width == 32 && out->op != POLICY_OP_EQ &&
-	    out->op != POLICY_OP_MASKED_EQ)
-		return fail(d, POLICY_ERR_WIDTH_OP, c, opat);
 	size_t vat = c->pos;
 	if (out->op == POLICY_OP_MASKED_EQ) {
 		e = parse_expr(c, d, &out->mask);
@@ -350,8 +366,7 @@ static enum policy_err parse_cond(struct cur *c, struct policy_diag *d,
 		out->nvalues = 1;
 		return POLICY_OK;
 	}
-	bool allow_var = out->op == POLICY_OP_EQ || out->op == POLICY_OP_NE;
-	e = parse_value(c, d, allow_var, &out->values[0]);
+	e = parse_value(c, d, true, out->width, &out->values[0]);
 	if (e == POLICY_OK)
 		e = narrow(c, d, out->width, vat, &out->values[0].v);
 	if (e != POLICY_OK)

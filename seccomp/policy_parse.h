@@ -38,7 +38,7 @@ enum policy_err {
 	POLICY_ERR_EXPECTED_COMMA,     /* two constraints not separated by ',' */
 	POLICY_ERR_BAD_ARG,            /* expected arg0 .. arg5 */
 	POLICY_ERR_BAD_WIDTH,          /* argN: followed by other than 32 or 64 */
-	POLICY_ERR_WIDTH_OP,           /* argN:32 with !=, <, <=, > or >= */
+	POLICY_ERR_VARIABLE_WIDTH,     /* $var with an argument of the wrong width */
 	POLICY_ERR_VALUE_TOO_WIDE,     /* argN:32 value outside 32 bits */
 	POLICY_ERR_ARG_REPEATED,       /* same argN twice in one rule */
 	POLICY_ERR_BAD_OPERATOR,
@@ -46,7 +46,7 @@ enum policy_err {
 	POLICY_ERR_BAD_NUMBER,         /* malformed or wider than 64 bits */
 	POLICY_ERR_UNKNOWN_SYMBOL,
 	POLICY_ERR_UNKNOWN_VARIABLE,
-	POLICY_ERR_VARIABLE_NOT_ALLOWED, /* $var in '|', mask, or order compare */
+	POLICY_ERR_VARIABLE_NOT_ALLOWED, /* $var in '|' or a mask */
 	POLICY_ERR_BAD_SET,            /* malformed or empty { ... } */
 	POLICY_ERR_SET_TOO_LARGE,
 	POLICY_ERR_DUPLICATE_VALUE,    /* same constant twice in a set */

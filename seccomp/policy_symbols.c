@@ -80,6 +80,10 @@ static const struct symbol symbols[] = {
 	SYM(F_OFD_GETLK),
 	SYM(F_OFD_SETLK),
 	SYM(F_OFD_SETLKW),
+	/* lseek whence. */
+	SYM(SEEK_SET),
+	SYM(SEEK_CUR),
+	SYM(SEEK_END),
 	/* Memory mapping. */
 	SYM(PROT_NONE),
 	SYM(PROT_READ),
@@ -91,6 +95,8 @@ static const struct symbol symbols[] = {
 	SYM(MAP_ANONYMOUS),
 	SYM(MAP_NORESERVE),
 	SYM(MAP_FIXED_NOREPLACE),
+	SYM(MAP_TYPE),
+	SYM(MAP_SHARED_VALIDATE),
 	SYM(MADV_DONTNEED),
 	SYM(MADV_DONTDUMP),
 	SYM(MADV_NOHUGEPAGE),

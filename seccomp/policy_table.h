@@ -53,10 +53,18 @@ enum policy_op {
 	POLICY_OP_MASKED_EQ,
 };
 
-/* A value is a constant fixed at build time or a variable bound at run time. */
+/* A value is a constant fixed at build time or a variable bound at run time
+ * (struct lockdown_binding). */
 enum policy_val_kind {
 	POLICY_VAL_CONST = 1,
-	POLICY_VAL_IMAGE_FD, /* $image_fd: the descriptor of the open image */
+	POLICY_VAL_IMAGE_FD,     /* $image_fd: the descriptor of the open image
+				    (32-bit arguments only) */
+	POLICY_VAL_KVM_PATH,     /* $kvm_path: the address of the read-only
+				    string "/dev/kvm" the sandbox opens
+				    (64-bit arguments only) */
+	POLICY_VAL_HEADER_LAST_SECTOR, /* $header_last_sector: the byte offset
+				    of the last 512-byte sector of the header
+				    cluster (64-bit arguments only) */
 };
 
 struct policy_value {
@@ -66,8 +74,10 @@ struct policy_value {
 
 /*
  * One argument constraint. nvalues > 1 only for `in {...}`: the constraint
- * holds when the argument equals any one of the values. With width 32 only
- * EQ and MASKED_EQ occur, and mask and values fit in 32 bits.
+ * holds when the argument equals any one of the values. With width 32 the
+ * mask and the constant values fit in 32 bits, and every operator is
+ * compared on the low half only (lockdown.c turns !=, <, <=, >, >= into
+ * masked equalities: seccomp/cmp32.h).
  */
 struct policy_cond {
 	uint8_t arg;   /* 0..5 */

@@ -7,6 +7,7 @@
 #include "seccomp/print.h"
 
 #include <seccomp.h>
+#include <stdint.h>
 
 #include "seccomp/lockdown.h"
 #include "seccomp/policy_table.h"
@@ -48,9 +49,18 @@ static int print_table(FILE *out)
 	return 0;
 }
 
-static int print_pfc(FILE *out, enum lockdown_profile profile, const char *title)
+/* Stands in for the sandbox's own "/dev/kvm" in the printed filters: its
+ * address (which differs from run to run) is what the filter compares. */
+static const char print_kvm_path[] = "/dev/kvm";
+
+static int print_pfc(FILE *out, enum lockdown_profile profile, const char *title,
+		     uint64_t last_sector)
 {
-	const struct lockdown_binding b = { .image_fd = SECCOMP_PRINT_IMAGE_FD };
+	const struct lockdown_binding b = {
+		.image_fd = SECCOMP_PRINT_IMAGE_FD,
+		.kvm_path = print_kvm_path,
+		.header_last_sector = last_sector,
+	};
 	scmp_filter_ctx ctx = NULL;
 
 	if (lockdown_build_filter(profile, &b, &ctx) != LOCKDOWN_OK)
@@ -58,8 +68,10 @@ static int print_pfc(FILE *out, enum lockdown_profile profile, const char *title
 	int fd = fileno(out);
 	int rc = -1;
 	if (fd >= 0 &&
-	    fprintf(out, "\n#\n# %s ($image_fd shown as %d)\n#\n", title,
-		    SECCOMP_PRINT_IMAGE_FD) >= 0 &&
+	    fprintf(out, "\n#\n# %s ($image_fd shown as %d, $kvm_path as %p, "
+			 "$header_last_sector as %llu)\n#\n", title,
+		    SECCOMP_PRINT_IMAGE_FD, (const void *)print_kvm_path,
+		    (unsigned long long)last_sector) >= 0 &&
 	    fflush(out) == 0 && seccomp_export_pfc(ctx, fd) == 0)
 		rc = 0;
 	seccomp_release(ctx);
@@ -72,9 +84,11 @@ int seccomp_print_policy(FILE *out, bool pfc)
 		return -1;
 	if (pfc) {
 		if (print_pfc(out, LOCKDOWN_PROFILE_SETUP,
-			      "filter 1, installed by lockdown_apply()") != 0 ||
+			      "filter 1, installed by lockdown_apply()",
+			      SECCOMP_PRINT_SETUP_LAST_SECTOR) != 0 ||
 		    print_pfc(out, LOCKDOWN_PROFILE_RUN,
-			      "filter 2, stacked by lockdown_tighten()") != 0)
+			      "filter 2, stacked by lockdown_tighten(), for a 64 KiB header cluster",
+			      SECCOMP_PRINT_RUN_LAST_SECTOR) != 0)
 			return -1;
 	}
 	return fflush(out) == 0 ? 0 : -1;

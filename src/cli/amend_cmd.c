@@ -1,9 +1,10 @@
 /*
  * amend_cmd.c — the flow of one `instar amend`:
- *   parse argv -> open + lock the image -> pre-probe (format, header,
- *   dirty/corrupt) -> lockdown (capabilities, no_new_privs, seccomp) ->
- *   build the VM -> tighten seccomp -> run the guest in KVM -> validate
- *   its answer -> commit -> print.
+ *   parse argv -> open + lock the image -> lockdown (capabilities,
+ *   no_new_privs, seccomp) -> pre-probe (format, header, dirty/corrupt:
+ *   the first bytes of the image are read only now) -> build the VM ->
+ *   tighten seccomp -> run the guest in KVM -> validate its answer ->
+ *   commit -> print.
  * Trust: the image bytes and everything the guest returns are hostile;
  * they are only handled through src/qcow2 (parse), sandbox/validate.c
  * and sandbox/commit.c. This file only sequences and prints.
@@ -20,10 +21,12 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/validate.h"
 #include "seccomp/lockdown.h"
+#include "src/amend/amend_plan.h"
 #include "src/amend/amend_status.h"
 #include "src/cli/amend_args.h"
 #include "src/cli/messages.h"
 #include "src/cli/output.h"
+#include "src/cli/process_setup.h"
 #include "src/qcow2/image_format.h"
 #include "src/qcow2/qcow2_be.h"
 #include "src/qcow2/qcow2_format.h"
@@ -105,8 +108,10 @@ static int image_error(const char *path, const struct image_file *img,
 	return EXIT_REFUSED;
 }
 
-/* Pre-probe: name the format, read and parse the header cluster on the
- * host with the shared parser, refuse dirty/corrupt/encrypted early. */
+/* Pre-probe, after lockdown: read the head/tail and the header cluster,
+ * name the format, parse the header with the shared parser, refuse what
+ * the header alone refuses (dirty, corrupt, encrypted, tables outside the
+ * file). */
 static int preprobe(const char *path, struct image_file *img,
 		    struct qcow2_header *h)
 {
@@ -115,6 +120,9 @@ static int preprobe(const char *path, struct image_file *img,
 	enum qcow2_err qe;
 	uint32_t bits;
 
+	ie = image_read_probe(img);
+	if (ie != IMAGE_OK)
+		return image_error(path, img, ie);
 	fmt = image_format_detect(img->head, img->head_len, img->tail,
 				  img->tail_len);
 	if (fmt != IMAGE_FORMAT_QCOW2)
@@ -159,7 +167,8 @@ static void print_success(const struct amend_args *a, bool amended,
 
 /* sandbox_run()'s after_setup hook: once the VM, its memory and the vCPU
  * exist, and before the guest's first instruction, stack the narrower
- * seccomp filter (no more openat, VM-building ioctls or seccomp). */
+ * seccomp filter (no more openat, VM-building ioctls, shared mappings or
+ * seccomp; pwrite64 bound to this image's header cluster). */
 struct tighten_ctx {
 	const struct lockdown_binding *bind;
 	bool called;
@@ -175,35 +184,18 @@ static enum sandbox_err tighten_after_setup(void *p)
 	return t->err == LOCKDOWN_OK ? SANDBOX_OK : SANDBOX_ERR_VM_SETUP;
 }
 
-/* Lock down, run the guest, validate, commit. */
-static int sandboxed_amend(const struct amend_args *a, struct image_file *img,
-			   const struct qcow2_header *h)
+/* Run the guest on the pre-probed image; EXIT_OK when it rang its
+ * doorbell under the tightened filter (out then holds what it did). */
+static int run_guest(const struct amend_args *a, const struct image_file *img,
+		     const struct lockdown_binding *bind,
+		     struct sandbox_outcome *out)
 {
-	struct lockdown_binding bind = { img->fd };
-	struct tighten_ctx tighten = { &bind, false, LOCKDOWN_OK };
-	struct sandbox_config cfg;
-	struct sandbox_outcome out;
-	struct validate_input vin;
-	struct validate_output vout;
+	struct tighten_ctx tighten = { bind, false, LOCKDOWN_OK };
 	struct guest_blob blob = amend_guest_blob();
-	enum lockdown_err le;
+	struct sandbox_config cfg;
 	enum sandbox_err se;
-	enum validate_err ve;
-	enum image_err ie;
-	int rc = EXIT_REFUSED;
 
 	memset(&cfg, 0, sizeof(cfg));
-	memset(&out, 0, sizeof(out));
-	out.staged = malloc(img->cluster_len);
-	if (out.staged == NULL)
-		return image_error(a->filename, img, IMAGE_ERR_NOMEM);
-
-	le = lockdown_apply(LOCKDOWN_PROFILE_SETUP, &bind);
-	if (le != LOCKDOWN_OK) {
-		msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
-		goto done;
-	}
-
 	cfg.image_fd = img->fd;
 	cfg.disk_bytes = img->size;
 	cfg.cluster_size = (uint32_t)img->cluster_len;
@@ -214,36 +206,52 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img,
 	/* A downgrade walks every L1/L2 table in the guest, an upgrade of an
 	 * image with snapshots its snapshot table: give those the larger,
 	 * documented ceiling (docs/sandbox.md, "Time limits"). */
-	if ((h->version == 3 && a->request.compat == AMEND_COMPAT_V2) ||
-	    (h->version == 2 && a->request.compat == AMEND_COMPAT_V3 &&
-	     h->nb_snapshots != 0)) {
+	if (amend_needs_scan(img->cluster, img->cluster_len, &a->request)) {
 		cfg.budget_ns = AMEND_SCAN_BUDGET_NS;
 		cfg.max_exits = AMEND_SCAN_MAX_EXITS;
 	}
 	cfg.after_setup = tighten_after_setup;
 	cfg.after_setup_ctx = &tighten;
-	se = sandbox_run(&cfg, &out);
+	se = sandbox_run(&cfg, out);
 	if (tighten.err != LOCKDOWN_OK) {
 		msg_print(stderr, msg_lockdown(tighten.err), NULL, 0, NULL);
-		goto done;
+		return EXIT_REFUSED;
 	}
 	if (se == SANDBOX_OK && !tighten.called) {
 		/* The guest ran without the second filter: a sandbox bug. */
 		msg_print(stderr, msg_lockdown(LOCKDOWN_ERR_TIGHTEN), NULL, 0,
 			  NULL);
-		goto done;
+		return EXIT_REFUSED;
 	}
 	if (se != SANDBOX_OK) {
 		msg_print(stderr, msg_sandbox(se), NULL, 0, NULL);
-		goto done;
+		return EXIT_REFUSED;
 	}
+	return EXIT_OK;
+}
 
+/* Hold the guest's answer against the host's own expectation; commit an
+ * accepted amend (after looking at the file once more). */
+static int judge_and_commit(const struct amend_args *a, struct image_file *img,
+			    const struct qcow2_header *h,
+			    const struct sandbox_outcome *out)
+{
+	struct validate_input vin;
+	struct validate_output vout;
+	enum validate_err ve;
+	enum image_err ie;
+	int rc = EXIT_REFUSED;
+
+	memset(&vin, 0, sizeof(vin));
 	vin.pre = img->cluster;
 	vin.pre_hdr = h;
 	vin.len = img->cluster_len;
 	vin.req = &a->request;
-	vin.res = &out.result;
-	vin.staged = out.staged;
+	vin.res = &out->result;
+	vin.staged = out->staged;
+	vin.expected = malloc(img->cluster_len);
+	if (vin.expected == NULL)
+		return image_error(a->filename, img, IMAGE_ERR_NOMEM);
 	ve = validate_guest(&vin, &vout);
 	switch (ve) {
 	case VALIDATE_REFUSED:
@@ -259,12 +267,11 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img,
 		msg_print(stderr, msg_validate(ve), NULL, 0, NULL);
 		goto done;
 	}
-
 	/* We hold the image lock, but a writer that ignores locks could
-	 * have changed the header meanwhile: look again before writing. */
+	 * have changed the file meanwhile: look again before writing. */
 	ie = image_check_unchanged(img);
 	if (ie == IMAGE_OK)
-		ie = image_commit(img, out.staged, &vout.ranges);
+		ie = image_commit(img, out->staged, &vout.ranges);
 	if (ie != IMAGE_OK) {
 		rc = image_error(a->filename, img, ie);
 		goto done;
@@ -272,7 +279,55 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img,
 	print_success(a, true, vout.version, vout.lazy);
 	rc = EXIT_OK;
 done:
+	free(vin.expected);
+	return rc;
+}
+
+/* Lock down, then everything that touches the image's bytes: pre-probe,
+ * guest, validation, commit. */
+static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
+{
+	/* Until the header's cluster size is known (after lockdown), writes
+	 * are bounded by the largest header cluster there is. */
+	struct lockdown_binding bind = {
+		.image_fd = img->fd,
+		.kvm_path = sandbox_kvm_path,
+		.header_last_sector = GUEST_MAX_CLUSTER - GUEST_SECTOR_SIZE,
+	};
+	struct sandbox_outcome out;
+	struct qcow2_header *h = NULL;
+	enum lockdown_err le;
+	int rc;
+
+	if (!process_close_above(img->fd)) {
+		msg_print(stderr, msg_lockdown(LOCKDOWN_ERR_BINDING), NULL, 0,
+			  NULL);
+		return EXIT_REFUSED;
+	}
+	le = lockdown_apply(LOCKDOWN_PROFILE_SETUP, &bind);
+	if (le != LOCKDOWN_OK) {
+		msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
+		return EXIT_REFUSED;
+	}
+	h = malloc(sizeof(*h));
+	if (h == NULL)
+		return image_error(a->filename, img, IMAGE_ERR_NOMEM);
+	memset(&out, 0, sizeof(out));
+	rc = preprobe(a->filename, img, h);
+	if (rc != EXIT_OK)
+		goto done;
+	out.staged = malloc(img->cluster_len);
+	if (out.staged == NULL) {
+		rc = image_error(a->filename, img, IMAGE_ERR_NOMEM);
+		goto done;
+	}
+	bind.header_last_sector = img->cluster_len - GUEST_SECTOR_SIZE;
+	rc = run_guest(a, img, &bind, &out);
+	if (rc == EXIT_OK)
+		rc = judge_and_commit(a, img, h, &out);
+done:
 	free(out.staged);
+	free(h);
 	return rc;
 }
 
@@ -281,7 +336,6 @@ int amend_main(int argc, char *const argv[])
 	struct amend_args args;
 	struct args_error err;
 	struct image_file img;
-	struct qcow2_header *h;
 	enum args_err ae;
 	enum image_err ie;
 	int rc;
@@ -295,21 +349,10 @@ int amend_main(int argc, char *const argv[])
 		return usage_error(&err);
 
 	ie = image_open(args.filename, &img);
-	if (ie != IMAGE_OK) {
+	if (ie == IMAGE_OK)
+		rc = sandboxed_amend(&args, &img);
+	else
 		rc = image_error(args.filename, &img, ie);
-		image_close(&img);
-		return rc;
-	}
-	h = malloc(sizeof(*h));
-	if (h == NULL) {
-		rc = image_error(args.filename, &img, IMAGE_ERR_NOMEM);
-		image_close(&img);
-		return rc;
-	}
-	rc = preprobe(args.filename, &img, h);
-	if (rc == EXIT_OK)
-		rc = sandboxed_amend(&args, &img, h);
-	free(h);
 	image_close(&img);
 	return rc;
 }

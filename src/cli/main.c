@@ -4,10 +4,12 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "seccomp/print.h"
 #include "src/cli/amend_cmd.h"
 #include "src/cli/messages.h"
+#include "src/cli/process_setup.h"
 
 #define INSTAR_VERSION "0.1.0"
 
@@ -54,6 +56,15 @@ static int seccomp_main(int argc, char *const argv[])
 
 int main(int argc, char *argv[])
 {
+	/* Before anything else: 0, 1, 2 exist (an image can never become
+	 * stdout), nothing else is inherited, stdio needs no fstat later. */
+	if (!process_fds_setup()) {
+		static const char msg[] = "instar: cannot set up descriptors 0, 1 "
+			"and 2 or close inherited ones; refusing to continue\n";
+		(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+		return EXIT_REFUSED;
+	}
+	process_stdio_setup();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -246,18 +246,12 @@ const char *msg_validate(enum validate_err e)
 	case VALIDATE_ERR_NO_WRITE:
 		return "the sandboxed guest reported an amend but wrote nothing; "
 		       "nothing was written";
-	case VALIDATE_ERR_UNPARSABLE:
-		return "the header the sandboxed guest wrote does not parse; "
-		       "nothing was written";
-	case VALIDATE_ERR_INVARIANT:
-		return "the header the sandboxed guest wrote changes a field an "
-		       "amend must not touch; nothing was written";
-	case VALIDATE_ERR_NOT_REQUESTED:
-		return "the header the sandboxed guest wrote is not what was "
-		       "requested; nothing was written";
-	case VALIDATE_ERR_EXTENSIONS:
-		return "the header the sandboxed guest wrote adds, drops or "
-		       "changes a header extension; nothing was written";
+	case VALIDATE_ERR_NOT_EXPECTED:
+		return "the header the sandboxed guest wrote is not the one the "
+		       "host computes for this request; nothing was written";
+	case VALIDATE_ERR_REFUSAL_LIE:
+		return "the sandboxed guest refused for a reason the image's "
+		       "header contradicts; nothing was written";
 	case VALIDATE_ERR_RECORD_MISMATCH:
 		return "the sandboxed guest's result record disagrees with the "
 		       "request; nothing was written";

@@ -5,43 +5,6 @@
 
 #include <string.h>
 
-void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
-	       const char *a2)
-{
-	char line[2048];
-	size_t n = 0;
-	int arg = 0;
-
-	/* Build the whole line, then write it at once: stderr is
-	 * unbuffered, and lines of two processes must not interleave. */
-#define PUT(p, len)                                                   \
-	do {                                                          \
-		size_t l_ = (len);                                    \
-		if (l_ > sizeof(line) - 1 - n)                        \
-			l_ = sizeof(line) - 1 - n;                    \
-		memcpy(line + n, (p), l_);                            \
-		n += l_;                                              \
-	} while (0)
-	PUT("instar amend: ", 14);
-	while (*msg) {
-		if (msg[0] == '%' && msg[1] == 's') {
-			if (arg == 0 && a1 != NULL)
-				PUT(a1, a1_len);
-			else if (arg == 1 && a2 != NULL)
-				PUT(a2, strlen(a2));
-			arg++;
-			msg += 2;
-			continue;
-		}
-		PUT(msg, 1);
-		msg++;
-	}
-#undef PUT
-	line[n++] = '\n';
-	fwrite(line, 1, n, out);
-	fflush(out);
-}
-
 /* Length of the valid UTF-8 sequence at `p` (1..4), or 0 if the bytes
  * there are not one (overlong forms, surrogates and values past
  * U+10FFFF are invalid). */
@@ -74,6 +37,103 @@ static size_t utf8_len(const unsigned char *p)
 	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return n;
+}
+
+/* The same over at most `avail` bytes (0 when the sequence would run past
+ * them). */
+static size_t utf8_len_n(const unsigned char *p, size_t avail)
+{
+	unsigned char tmp[4] = { 0, 0, 0, 0 };
+
+	for (size_t i = 0; i < avail && i < sizeof tmp; i++)
+		tmp[i] = p[i];
+	size_t n = utf8_len(tmp);
+	return n <= avail ? n : 0;
+}
+
+/* The bytes a terminal acts on: C0 controls (ESC, BEL, CR, LF, ...), DEL,
+ * and the C1 controls (CSI, OSC, ...) both as UTF-8 (U+0080..U+009F) and
+ * as single bytes 0x80..0x9F outside any UTF-8 sequence (8-bit
+ * terminals). Each becomes the four characters \xHH; everything else
+ * (printable ASCII, other UTF-8, other bytes) is kept. */
+size_t term_escape(const char *in, size_t len, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t n = 0;
+
+#define PUTC(ch) do { if (n < cap) out[n] = (char)(ch); n++; } while (0)
+#define PUTX(b) do { PUTC('\\'); PUTC('x'); PUTC(hex[(b) >> 4]); \
+		     PUTC(hex[(b) & 0xf]); } while (0)
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		size_t l = c < 0x80 ? 1 : utf8_len_n(p + i, len - i);
+
+		if (c < 0x20 || c == 0x7f || (l == 0 && c >= 0x80 && c <= 0x9f)) {
+			PUTX(c);
+			i++;
+		} else if (l == 2 && c == 0xc2 && p[i + 1] <= 0x9f) {
+			PUTX(c);
+			PUTX(p[i + 1]);
+			i += 2;
+		} else {
+			if (l == 0)
+				l = 1;
+			for (size_t k = 0; k < l; k++)
+				PUTC(p[i + k]);
+			i += l;
+		}
+	}
+#undef PUTX
+#undef PUTC
+	return n;
+}
+
+void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
+	       const char *a2)
+{
+	char line[4096];
+	size_t n = 0;
+	int arg = 0;
+
+	/* Build the whole line, then write it at once: stderr is
+	 * unbuffered, and lines of two processes must not interleave.
+	 * Arguments (file names, argv pieces, strerror) are escaped for the
+	 * terminal; the messages themselves are constant text. */
+#define ROOM (sizeof(line) - 1 - n)
+#define PUT(p, len)                                                   \
+	do {                                                          \
+		size_t l_ = (len);                                    \
+		if (l_ > ROOM)                                        \
+			l_ = ROOM;                                    \
+		memcpy(line + n, (p), l_);                            \
+		n += l_;                                              \
+	} while (0)
+#define PUT_ESCAPED(p, len)                                           \
+	do {                                                          \
+		size_t w_ = term_escape((p), (len), line + n, ROOM);  \
+		n += w_ < ROOM ? w_ : ROOM;                           \
+	} while (0)
+	PUT("instar amend: ", 14);
+	while (*msg) {
+		if (msg[0] == '%' && msg[1] == 's') {
+			if (arg == 0 && a1 != NULL)
+				PUT_ESCAPED(a1, a1_len);
+			else if (arg == 1 && a2 != NULL)
+				PUT_ESCAPED(a2, strlen(a2));
+			arg++;
+			msg += 2;
+			continue;
+		}
+		PUT(msg, 1);
+		msg++;
+	}
+#undef PUT_ESCAPED
+#undef PUT
+#undef ROOM
+	line[n++] = '\n';
+	fwrite(line, 1, n, out);
+	fflush(out);
 }
 
 void json_string(FILE *out, const char *s)

@@ -16,9 +16,16 @@ extern "C" {
 #endif
 
 /* Print "instar amend: " + msg + "\n" to `out`, replacing the first
- * "%s" with a1 (a1_len bytes) and the second with a2 (NUL-terminated). */
+ * "%s" with a1 (a1_len bytes) and the second with a2 (NUL-terminated),
+ * both escaped with term_escape(). */
 void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 	       const char *a2);
+
+/* Copy in[0, len) to out[0, cap) with every byte a terminal would act on
+ * (C0 controls, DEL, C1 controls as UTF-8 or as single bytes) written as
+ * \xHH. Returns the length of the whole escaped text, which may exceed
+ * cap (only cap bytes are written then). */
+size_t term_escape(const char *in, size_t len, char *out, size_t cap);
 
 /* Write `s` as a JSON string (with quotes) to `out`: control characters
  * escaped, valid UTF-8 kept, each byte of invalid UTF-8 as \ufffd. */

@@ -969,6 +969,68 @@ case_file_char_device() {
 	want_err "'/dev/null' is not a regular file or block device (FIFOs, sockets and character devices are refused)"
 }
 
+# Started with stdout closed, the image would be opened as descriptor 1
+# and "Image amended." written into its header: instar opens /dev/null
+# on a closed 0, 1 or 2 first.
+case_stdout_closed() {
+	fresh v2 img
+	timeout -k 5 20 "$INSTAR" amend -o compat=1.1 img </dev/null >&- 2>err
+	RC=$?
+	want_rc 0
+	want_no_err
+	want_state img "1.1 false"
+	want_clean img
+	grep -q 'Image amended' img && fail "the success line was written into the image"
+	return 0
+}
+case_all_std_descriptors_closed() {
+	fresh v2 img
+	timeout -k 5 20 "$INSTAR" amend -o compat=1.1 img <&- >&- 2>&-
+	RC=$?
+	want_rc 0
+	want_state img "1.1 false"
+	grep -q 'Image amended' img && fail "the success line was written into the image"
+	return 0
+}
+# An inherited descriptor (to another file) is closed before lockdown: a
+# taken-over instar cannot write through it. strace shows the close and
+# that no syscall after the filter names descriptor 7.
+case_inherited_descriptor_closed() {
+	fresh v2 img
+	: >other
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -o trace -e trace=close_range,write,pwrite64,mmap,ioctl,seccomp \
+		"$INSTAR" amend -o compat=1.1 img </dev/null >out 2>err 7>>other
+	RC=$?
+	want_rc 0
+	want_out "Image amended."
+	grep -q 'close_range(3, ' trace || fail "no close_range of the inherited descriptors: $(head -c 300 trace)"
+	awk '/seccomp\(SECCOMP_SET_MODE_FILTER.*filter=/{on=1} on' trace |
+		grep -E '\((7|0x7)[,)]' && fail "descriptor 7 used after lockdown"
+	[ ! -s other ] || fail "the inherited file was written"
+	return 0
+}
+# Names reach error messages escaped: a terminal never sees the raw
+# escape sequences, carriage returns or newlines a file name can hold.
+case_message_escapes_control_characters() {
+	local name=$'a\e]0;title\ab\e[31mc\rd\ne\xc2\x9bf\x9bg\xc3\xa9.qcow2'
+	run amend -o compat=1.1 "$name"
+	want_rc 1
+	want_no_out
+	want_err "cannot open 'a\\x1b]0;title\\x07b\\x1b[31mc\\x0dd\\x0ae\\xc2\\x9bf\\x9bg$(printf '\xc3\xa9').qcow2' for reading and writing: No such file or directory"
+	[ "$(wc -l <err)" = 1 ] || fail "the message spans more than one line"
+	LC_ALL=C grep -q $'[\x01-\x09\x0b-\x1f\x7f]' err && fail "a control character reached stderr"
+	return 0
+}
+case_usage_escapes_control_characters() {
+	run amend -o $'compat=\e[2J' img
+	want_rc 2
+	want_no_out
+	grep -q $'\e' err && fail "ESC reached stderr: $(show err)"
+	grep -q 'compat=\\x1b\[2J' err || fail "the value is not shown escaped: $(show err)"
+	return 0
+}
+
 # Unprivileged runs: the binary and the image go into a directory the
 # user can enter; the command runs there with relative paths (the test
 # tree's parents are not searchable by nobody).
@@ -1128,21 +1190,23 @@ case_lock_race() {
 	echo "cli_test: lock race: the lock refused one side in $n of 8 rounds"
 }
 
-# A writer that ignores locks changes the header while instar runs:
+# A writer that ignores locks changes the file while instar runs (here:
+# while instar is about to commit, its size re-check delayed by strace):
 # instar must notice, refuse with the retry message and write nothing.
-case_header_changed() {
+# $1: what the other writer does to img; $2 the same to the expected file.
+changed_under_run() {
 	[ "$ASAN" = 1 ] && echo "cli_test: note: this instar runs under strace with detect_leaks=0 (LSan cannot run under ptrace)"
 	fresh v2 img
 	cp "$BASE/v2" expect
-	poke expect 60000 'Z'
+	$2 expect
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		strace -f -o /dev/null -e trace=capget \
-		-e inject=capget:delay_enter=1500000:when=1 \
+		strace -f -o /dev/null -e trace=lseek \
+		-e inject=lseek:delay_enter=1500000:when=1 \
 		"$INSTAR" amend -o compat=1.1 img </dev/null >out 2>err &
 	local pid=$!
 	wait_lock img || fail "instar never locked the image"
-	sleep 0.2
-	poke img 60000 'Z'   # inside the header cluster, past the header
+	sleep 0.5
+	$1 img
 	wait "$pid"
 	RC=$?
 	want_rc 1
@@ -1150,6 +1214,12 @@ case_header_changed() {
 	want_err "$M_RETRY"
 	cmp -s img expect || fail "instar wrote to the changed image"
 }
+poke_header() { poke "$1" 60000 'Z'; }   # inside the header cluster, past the header
+grow_file() { printf 'more' >>"$1"; }
+shrink_file() { truncate -s -65536 "$1"; }
+case_header_changed() { changed_under_run poke_header poke_header; }
+case_file_grew_under_run() { changed_under_run grow_file grow_file; }
+case_file_shrank_under_run() { changed_under_run shrink_file shrink_file; }
 
 # A write that fails (EFBIG from RLIMIT_FSIZE=0, SIGXFSZ ignored): the
 # I/O error message, and nothing written (no byte was allowed through).

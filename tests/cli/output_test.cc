@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "src/cli/output.h"
@@ -65,6 +66,48 @@ TEST(MsgPrint, Substitutes) {
   EXPECT_EQ("instar amend: cannot open 'abc': gone\n", s);
   s = Capture([](FILE* f) { msg_print(f, "100%% sure %d", nullptr, 0, nullptr); });
   EXPECT_EQ("instar amend: 100%% sure %d\n", s);
+}
+
+}  // namespace
+
+namespace {
+
+std::string Esc(const std::string& in) {
+  std::string out(in.size() * 4 + 1, '\0');
+  size_t n = term_escape(in.data(), in.size(), &out[0], out.size());
+  EXPECT_LE(n, out.size());
+  out.resize(n);
+  return out;
+}
+
+TEST(TermEscape, ControlsBecomeHex) {
+  EXPECT_EQ("plain.qcow2", Esc("plain.qcow2"));
+  EXPECT_EQ("a\\x1b]0;t\\x07b", Esc("a\x1b]0;t\ab"));
+  EXPECT_EQ("\\x0d\\x0a\\x09\\x00\\x7f", Esc(std::string("\r\n\t\0\x7f", 5)));
+  // C1 controls: as UTF-8 (U+009B) and as a lone byte.
+  EXPECT_EQ("\\xc2\\x9b[31m", Esc("\xc2\x9b[31m"));
+  EXPECT_EQ("\\x9b[31m", Esc("\x9b[31m"));
+  // Other UTF-8 and other bytes stay (U+00A0 is not a control).
+  EXPECT_EQ("caf\xc3\xa9 \xc2\xa0 \xe2\x82\xac", Esc("caf\xc3\xa9 \xc2\xa0 \xe2\x82\xac"));
+  EXPECT_EQ("\xff\xfe", Esc("\xff\xfe"));
+  EXPECT_EQ("back\\slash", Esc("back\\slash"));
+}
+
+TEST(TermEscape, ReportsTheWholeLengthAndRespectsTheBuffer) {
+  char buf[6];
+  memset(buf, 'Z', sizeof buf);
+  EXPECT_EQ(8u, term_escape("\x1b\x1b", 2, buf, 5));
+  EXPECT_EQ(0, memcmp(buf, "\\x1b\\", 5));
+  EXPECT_EQ('Z', buf[5]);
+  // A truncated UTF-8 sequence at the end is a lone byte.
+  EXPECT_EQ("a\xc3", Esc("a\xc3"));
+}
+
+TEST(MsgPrint, EscapesItsArguments) {
+  std::string s = Capture([](FILE* f) {
+    msg_print(f, "cannot open '%s': %s", "x\x1b[2Jy\n", 7, "why\r");
+  });
+  EXPECT_EQ("instar amend: cannot open 'x\\x1b[2Jy\\x0a': why\\x0d\n", s);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 /*
  * commit_crash_driver.c — test-only driver for the crash-consistency test
  * (tests/crash/crash_test.sh). It amends IMAGE in place the way instar's
- * host side commits — image_open (locks), image_read_cluster, the planner
+ * host side commits — image_open (locks), image_read_probe, image_read_cluster, the planner
  * src/amend (and, for a downgrade, its table scan over the file) run on
  * the host instead of in the guest — fine for a test of the commit layer, image_check_unchanged, image_commit — but with the
  * commit's test-only fault-injection point armed: with K >= 1 the commit
@@ -92,6 +92,8 @@ int main(int argc, char **argv)
 	}
 	k = (unsigned)strtoul(argv[3], NULL, 10);
 	e = image_open(argv[1], &img);
+	if (e == IMAGE_OK)
+		e = image_read_probe(&img);
 	if (e != IMAGE_OK) {
 		fprintf(stderr, "image_open: %d (%s)\n", (int)e,
 			strerror(img.sys_errno));

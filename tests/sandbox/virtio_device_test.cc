@@ -412,15 +412,28 @@ TEST_F(VirtioDeviceTest, ReadPastHeaderClusterIsNotCompared) {
 // The file shrank after the pre-probe: past its end the device reads
 // zeroes (as for the partial last sector of a fresh image), and since
 // those differ from the pre-probe the run is marked header_changed.
+// The file shrank under the run (a writer ignoring the locks truncated
+// it): the read fails instead of returning zeroes for what was there, and
+// the run ends with the retry message.
 TEST_F(VirtioDeviceTest, ReadOfTruncatedFile) {
   ASSERT_EQ(truncate(path_.c_str(), 1024), 0);
   file_.resize(1024);
   DriverInit();
   memset(ram_ + kData, 0x77, 4096);
   ASSERT_EQ(Request(VIRTIO_BLK_T_IN, 0, kData, 4096), VMMIO_OK);
-  EXPECT_EQ(ram_[kStatus], VIRTIO_BLK_S_OK);
-  for (size_t i = 1024; i < 4096; i++) ASSERT_EQ(0, ram_[kData + i]) << i;
+  EXPECT_EQ(ram_[kStatus], VIRTIO_BLK_S_IOERR);
+  EXPECT_TRUE(blk_.file_shrank);
   EXPECT_TRUE(blk_.header_changed);
+}
+
+TEST_F(VirtioDeviceTest, ReadPastTheShrunkEndOutsideTheHeader) {
+  ASSERT_EQ(truncate(path_.c_str(), kCluster + 512), 0);
+  file_.resize(kCluster + 512);
+  DriverInit();
+  ASSERT_EQ(Request(VIRTIO_BLK_T_IN, kCluster / 512, kData, 4096), VMMIO_OK);
+  EXPECT_EQ(ram_[kStatus], VIRTIO_BLK_S_IOERR);
+  EXPECT_TRUE(blk_.file_shrank);
+  EXPECT_FALSE(blk_.header_changed);
 }
 
 TEST_F(VirtioDeviceTest, ValidWriteInsideHeaderCluster) {

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -39,6 +40,13 @@
 namespace {
 
 constexpr size_t kImageSize = 65536;
+
+// The one pathname the policy lets openat() take: by address, so the tests
+// open exactly this array (the CLI binds the sandbox's own).
+const char kKvmPath[] = "/dev/kvm";
+constexpr uint64_t kLastSector = kImageSize - 512;
+
+lockdown_binding Bind(int image_fd) { return lockdown_binding{image_fd, kKvmPath, kLastSector}; }
 
 // A stand-in for the opened image: an unlinked temporary file.
 int OpenImage() {
@@ -52,7 +60,7 @@ int OpenImage() {
 }
 
 int Lock(int image_fd) {
-  const lockdown_binding b = {image_fd};
+  const lockdown_binding b = Bind(image_fd);
   lockdown_err e = lockdown_apply(LOCKDOWN_PROFILE_SETUP, &b);
   if (e != LOCKDOWN_OK) {
     Say("lockdown_apply failed: ");
@@ -64,7 +72,7 @@ int Lock(int image_fd) {
 }
 
 int Tighten(int image_fd) {
-  const lockdown_binding b = {image_fd};
+  const lockdown_binding b = Bind(image_fd);
   lockdown_err e = lockdown_tighten(&b);
   if (e != LOCKDOWN_OK) {
     Say("lockdown_tighten failed: ");
@@ -134,10 +142,121 @@ INSTANTIATE_TEST_SUITE_P(
                   [](int, int) { syscall(SYS_execveat, AT_FDCWD, "/bin/true", kArgv, environ, 0); }},
         Forbidden{"ptrace", false, NoPrep,
                   [](int, int) { syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0); }},
+        // openat takes one pathname, by address: the same bytes elsewhere,
+        // or the right flags with another path, are refused.
+        Forbidden{"openat_other_path", false, NoPrep,
+                  [](int, int) { syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDWR | O_CLOEXEC); }},
+        Forbidden{"openat_copy_of_kvm_path", false, NoPrep,
+                  [](int, int) {
+                    static char copy[sizeof kKvmPath];
+                    std::memcpy(copy, kKvmPath, sizeof copy);
+                    syscall(SYS_openat, AT_FDCWD, copy, O_RDWR | O_CLOEXEC);
+                  }},
+        Forbidden{"openat_reused_number", false, NoPrep,
+                  // The attack the old policy allowed: close the image's
+                  // number, open another file on it, write through it.
+                  [](int img, int) {
+                    syscall(SYS_close, img);
+                    syscall(SYS_openat, AT_FDCWD, "/tmp/victim", O_RDWR | O_CLOEXEC);
+                  }},
+        Forbidden{"munmap_kvm_path_page", false, NoPrep,
+                  [](int, int) {
+                    uintptr_t page = reinterpret_cast<uintptr_t>(kKvmPath) & ~uintptr_t{4095};
+                    syscall(SYS_munmap, page, 4096);
+                  }},
+#ifndef INSTAR_SANITIZER_BUILD
+        // Shipped policy only: ASan's allocator needs MAP_FIXED, so the
+        // sanitizer builds allow it (seccomp/policy_sanitizer.txt).
+        Forbidden{"mmap_fixed", false, NoPrep,
+                  [](int, int) {
+                    uintptr_t page = reinterpret_cast<uintptr_t>(kKvmPath) & ~uintptr_t{4095};
+                    syscall(SYS_mmap, page, 4096, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+                  }},
+        Forbidden{"mmap_fixed_noreplace", false, NoPrep,
+                  [](int, int) {
+                    syscall(SYS_mmap, 0x100000000L, 4096, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+                  }},
+#endif
+        Forbidden{"mmap_shared_image", false, NoPrep,
+                  [](int img, int) {
+                    syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, img, 0);
+                  }},
+        Forbidden{"mmap_shared_image_fd_high_bits", false, NoPrep,
+                  [](int img, int) {
+                    syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+                            (1L << 32) | img, 0);
+                  }},
+        Forbidden{"mmap_shared_stdout", false, NoPrep,
+                  [](int, int) {
+                    syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 1, 0);
+                  }},
+        Forbidden{"mmap_shared_validate_image", false, NoPrep,
+                  [](int img, int) {
+                    syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE, img, 0);
+                  }},
+        Forbidden{"mmap_private_file", false, NoPrep,
+                  [](int img, int) {
+                    syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, img, 0);
+                  }},
+        Forbidden{"pwrite64_past_header", false, NoPrep,
+                  [](int img, int) {
+                    static char sector[512];
+                    syscall(SYS_pwrite64, img, sector, 512, kLastSector + 512);
+                  }},
+        Forbidden{"pwrite64_not_a_sector", false, NoPrep,
+                  [](int img, int) { syscall(SYS_pwrite64, img, "x", 1, 0); }},
+        Forbidden{"pwrite64_two_sectors", false, NoPrep,
+                  [](int img, int) {
+                    static char two[1024];
+                    syscall(SYS_pwrite64, img, two, 1024, 0);
+                  }},
+        Forbidden{"pwrite64_negative_offset", false, NoPrep,
+                  [](int img, int) {
+                    static char sector[512];
+                    syscall(SYS_pwrite64, img, sector, 512, -512L);
+                  }},
+        Forbidden{"lseek_set", false, NoPrep,
+                  [](int img, int) { syscall(SYS_lseek, img, 0, SEEK_SET); }},
+        Forbidden{"lseek_end_offset", false, NoPrep,
+                  [](int img, int) { syscall(SYS_lseek, img, -512L, SEEK_END); }},
+        Forbidden{"lseek_other_fd", false, DevNull,
+                  [](int, int aux) { syscall(SYS_lseek, aux, 0, SEEK_END); }},
+        Forbidden{"newfstatat_image", false, NoPrep,
+                  [](int img, int) {
+                    struct stat st;
+                    syscall(SYS_newfstatat, img, "", &st, AT_EMPTY_PATH);
+                  }},
+        Forbidden{"newfstatat_absolute_path_with_stdout", false, NoPrep,
+                  // An absolute path makes the kernel ignore the descriptor.
+                  [](int, int) {
+                    struct stat st;
+                    syscall(SYS_newfstatat, 1, "/etc/shadow", &st, 0);
+                  }},
+        Forbidden{"ioctl_tcgets_on_stdout", false, NoPrep,
+                  [](int, int) {
+                    struct termios t;
+                    syscall(SYS_ioctl, 1, TCGETS, &t);
+                  }},
+        Forbidden{"rt_sigprocmask_setmask", false, NoPrep,
+                  [](int, int) {
+                    sigset_t all;
+                    sigfillset(&all);
+                    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, nullptr, 8);
+                  }},
+        // A descriptor above the image (one the sandbox made, in the CLI)
+        // may be mapped shared only while the VM is being built.
+        Forbidden{"tight_mmap_shared", true, DevNull,
+                  [](int, int aux) {
+                    syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, aux, 0);
+                  }},
+        Forbidden{"tight_rt_sigprocmask_setmask", true, NoPrep,
+                  [](int, int) { syscall(SYS_rt_sigprocmask, SIG_SETMASK, nullptr, nullptr, 8); }},
         Forbidden{"openat_read_only", false, NoPrep,
                   [](int, int) { syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC); }},
         Forbidden{"openat_without_cloexec", false, NoPrep,
-                  [](int, int) { syscall(SYS_openat, AT_FDCWD, "/dev/kvm", O_RDWR); }},
+                  [](int, int) { syscall(SYS_openat, AT_FDCWD, kKvmPath, O_RDWR); }},
         Forbidden{"openat_create", false, NoPrep,
                   [](int, int) {
                     syscall(SYS_openat, AT_FDCWD, "/tmp/x", O_RDWR | O_CLOEXEC | O_CREAT, 0600);
@@ -145,7 +264,7 @@ INSTANTIATE_TEST_SUITE_P(
         Forbidden{"openat_relative_to_fd", false, NoPrep,
                   [](int img, int) { syscall(SYS_openat, img, "x", O_RDWR | O_CLOEXEC); }},
         Forbidden{"open_legacy", false, NoPrep,
-                  [](int, int) { syscall(SYS_open, "/dev/kvm", O_RDWR | O_CLOEXEC); }},
+                  [](int, int) { syscall(SYS_open, kKvmPath, O_RDWR | O_CLOEXEC); }},
         Forbidden{"mmap_exec", false, NoPrep,
                   [](int, int) {
                     syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -254,7 +373,7 @@ INSTANTIATE_TEST_SUITE_P(
         Forbidden{"i386_exit_group", false, NoPrep, [](int, int) { I386ExitGroup(); }},
         // After lockdown_tighten(): the setup-only rules are gone.
         Forbidden{"tight_openat_kvm_flags", true, NoPrep,
-                  [](int, int) { syscall(SYS_openat, AT_FDCWD, "/dev/kvm", O_RDWR | O_CLOEXEC); }},
+                  [](int, int) { syscall(SYS_openat, AT_FDCWD, kKvmPath, O_RDWR | O_CLOEXEC); }},
         Forbidden{"tight_kvm_create_vm", true, NoPrep,
                   [](int img, int) { syscall(SYS_ioctl, img, KVM_CREATE_VM, 0); }},
         Forbidden{"tight_kvm_create_vcpu", true, NoPrep,
@@ -275,7 +394,7 @@ INSTANTIATE_TEST_SUITE_P(
                   [](int, int) { syscall(SYS_rt_sigprocmask, SIG_BLOCK, nullptr, nullptr, 8); }},
         Forbidden{"tight_second_tighten", true, NoPrep,
                   [](int img, int) {
-                    const lockdown_binding b = {img};
+                    const lockdown_binding b = Bind(img);
                     (void)lockdown_tighten(&b);
                   }},
         Forbidden{"tight_socket", true, NoPrep,
@@ -297,6 +416,8 @@ TEST(Lockdown, AllowedSyscallsStillWork) {
   ChildResult r = RunInChild([]() {
     int img = OpenImage();
     if (img < 0) return 90;
+    static char out_buf[BUFSIZ];
+    setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
     int rc = Lock(img);
     if (rc != 0) return rc;
 
@@ -308,8 +429,9 @@ TEST(Lockdown, AllowedSyscallsStillWork) {
     if (pread(img, back, sizeof back, 4096) != static_cast<ssize_t>(sizeof back)) return 3;
     if (std::memcmp(buf, back, sizeof buf) != 0) return 4;
     if (fdatasync(img) != 0) return 5;
-    struct stat st;
-    if (fstat(img, &st) != 0 || st.st_size != static_cast<off_t>(kImageSize)) return 6;
+    if (lseek(img, 0, SEEK_END) != static_cast<off_t>(kImageSize)) return 6;
+    // The last sector of the header cluster is the highest a write may start.
+    if (pwrite(img, buf, sizeof buf, kLastSector) != static_cast<ssize_t>(sizeof buf)) return 17;
     Say("image io\n");
 
     void* m = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -337,9 +459,8 @@ TEST(Lockdown, AllowedSyscallsStillWork) {
     if (!g_alarm) return 13;  // the handler ran and returned: rt_sigreturn
     Say("timer\n");
 
-    // glibc asks whether a character device is a terminal (TCGETS).
-    if (isatty(1)) return 16;  // a pipe: ENOTTY, not SIGSYS
-    // stdio's first output fstat()s stdout; then the buffer is written.
+    // stdio got its buffer before lockdown (as the CLI's
+    // process_stdio_setup() does): no fstat, no isatty now.
     printf("stdio %d\n", 42);
     if (fflush(stdout) != 0) return 14;
     if (close(img) != 0) return 15;
@@ -347,6 +468,48 @@ TEST(Lockdown, AllowedSyscallsStillWork) {
   });
   EXPECT_TRUE(r.ExitedWith(0)) << r.Describe();
   EXPECT_EQ(r.out, "locked\nimage io\nmemory\ntimer\nstdio 42\n");
+}
+
+// What a taken-over process can still do with the descriptor rules, as
+// SECURITY.md states it: a closed bound number comes back only as
+// /dev/kvm, and the image- and stdio-bound calls then fail on /dev/kvm
+// instead of writing anywhere.
+TEST(Lockdown, AReusedDescriptorNumberCanOnlyBeDevKvm) {
+  ChildResult r = RunInChild([]() {
+    int img = OpenImage();
+    if (img < 0) return 90;
+    int rc = Lock(img);
+    if (rc != 0) return rc;
+    if (close(img) != 0) return 1;
+    int again = open(kKvmPath, O_RDWR | O_CLOEXEC);
+    if (again != img) return 2;  // the lowest free number: the image's
+    static char sector[512];
+    if (pwrite(again, sector, sizeof sector, 0) >= 0) return 3;  // /dev/kvm refuses
+    if (lseek(again, 0, SEEK_END) > 0) return 4;
+    Say("reused number is /dev/kvm\n");
+    return 0;
+  });
+  EXPECT_TRUE(r.ExitedWith(0)) << r.Describe();
+  EXPECT_EQ(r.out, "locked\nreused number is /dev/kvm\n");
+}
+
+// The pinned pathname's bytes are in the binary's read-only data.
+TEST(Lockdown, KvmPathLivesInReadOnlyMemory) {
+  std::ifstream maps("/proc/self/maps");
+  ASSERT_TRUE(maps.good());
+  uintptr_t a = reinterpret_cast<uintptr_t>(kKvmPath);
+  std::string line;
+  bool found = false;
+  while (std::getline(maps, line)) {
+    uintptr_t lo = 0, hi = 0;
+    char perms[8] = {};
+    if (sscanf(line.c_str(), "%lx-%lx %7s", &lo, &hi, perms) != 3) continue;
+    if (a < lo || a >= hi) continue;
+    found = true;
+    EXPECT_EQ(perms[1], '-') << "writable mapping: " << line;
+    EXPECT_EQ(perms[3], 'p') << line;
+  }
+  EXPECT_TRUE(found);
 }
 
 // A 32-bit argument is compared as the kernel reads it: whatever the caller
@@ -361,8 +524,8 @@ TEST(Lockdown, IntArgumentsMatchWhateverTheHighHalf) {
     const long flags = O_RDWR | O_CLOEXEC;
     const long sign_extended = -100L;                      // 0xffffffffffffff9c
     const long zero_extended = 0xffffff9cL;                // what a 32-bit mov leaves
-    long fd1 = syscall(SYS_openat, sign_extended, "/dev/null", flags);
-    long fd2 = syscall(SYS_openat, zero_extended, "/dev/null", flags | (1L << 40));
+    long fd1 = syscall(SYS_openat, sign_extended, kKvmPath, flags);
+    long fd2 = syscall(SYS_openat, zero_extended, kKvmPath, flags | (1L << 40));
     if (fd1 < 0 || fd2 < 0) return 1;
     if (syscall(SYS_write, (7L << 32) | 1L, "high\n", 5) != 5) return 2;
     Say("ok\n");
@@ -380,7 +543,7 @@ TEST(Lockdown, RealGuestRunsInsideThePolicy) {
     if (img < 0) return 90;
     int rc = Lock(img);
     if (rc != 0) return rc;
-    int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    int kvm = open(kKvmPath, O_RDWR | O_CLOEXEC);
     if (kvm < 0) return 1;
     if (ioctl(kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) return 2;
     if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) <= 0) return 3;
@@ -420,7 +583,7 @@ TEST(Lockdown, RealGuestRunsInsideThePolicy) {
     if (ioctl(vcpu, KVM_GET_REGS, &regs) != 0) return 15;
     if ((regs.rax & 0xff) != 42 || regs.rip != 0x1003) return 16;
     // What the run loop does around the run, still allowed after tighten:
-    // install and restore the SIGALRM handler, unblock and restore the mask.
+    // install and restore the SIGALRM handler, unblock SIGALRM.
     struct sigaction sa = {}, old_sa;
     sa.sa_handler = OnAlarm;
     if (sigaction(SIGALRM, &sa, &old_sa) != 0 || sigaction(SIGALRM, &old_sa, nullptr) != 0)
@@ -428,9 +591,7 @@ TEST(Lockdown, RealGuestRunsInsideThePolicy) {
     sigset_t alrm, old_mask;
     sigemptyset(&alrm);
     sigaddset(&alrm, SIGALRM);
-    if (sigprocmask(SIG_UNBLOCK, &alrm, &old_mask) != 0 ||
-        sigprocmask(SIG_SETMASK, &old_mask, nullptr) != 0)
-      return 20;
+    if (sigprocmask(SIG_UNBLOCK, &alrm, &old_mask) != 0) return 20;
     Say("halted\n");
     if (munmap(run, static_cast<size_t>(run_size)) != 0 || munmap(mem, mem_size) != 0) return 17;
     if (close(vcpu) != 0 || close(vm) != 0 || close(kvm) != 0) return 18;
@@ -478,7 +639,7 @@ ChildResult StatusAfterLockdown(const std::function<int()>& before, bool tighten
     if (st < 0) return 90;
     int rc = before();
     if (rc != 0) return rc;
-    const lockdown_binding b = {st};
+    const lockdown_binding b = Bind(st);
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &b) != LOCKDOWN_OK) return 91;
     if (tighten && lockdown_tighten(&b) != LOCKDOWN_OK) return 92;
     return SayStatus(st);
@@ -605,8 +766,15 @@ TEST(Lockdown, FilterCoversOtherThreadsAndKillsTheProcess) {
 
 TEST(Lockdown, BadArgumentsFailBeforeChangingAnything) {
   ChildResult r = RunInChild([]() {
-    const lockdown_binding bad = {-1};
-    const lockdown_binding good = {1};
+    const lockdown_binding bad = Bind(-1);
+    const lockdown_binding good = Bind(1);
+    const lockdown_binding no_path = {1, nullptr, kLastSector};
+    static const char other_path[] = "/dev/null";
+    const lockdown_binding wrong_path = {1, other_path, kLastSector};
+    const lockdown_binding odd_sector = {1, kKvmPath, 100};
+    if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &no_path) != LOCKDOWN_ERR_BINDING) return 11;
+    if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &wrong_path) != LOCKDOWN_ERR_BINDING) return 12;
+    if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &odd_sector) != LOCKDOWN_ERR_BINDING) return 13;
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, nullptr) != LOCKDOWN_ERR_BINDING) return 1;
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &bad) != LOCKDOWN_ERR_BINDING) return 2;
     if (lockdown_apply(static_cast<lockdown_profile>(0), &good) != LOCKDOWN_ERR_PROFILE) return 3;
@@ -634,7 +802,7 @@ TEST(Lockdown, TightenFailureHasItsOwnCode) {
     capng_clear(CAPNG_SELECT_CAPS);
     if (capng_apply(CAPNG_SELECT_CAPS) != 0) return 1;
     if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0) return 2;
-    const lockdown_binding b = {img};
+    const lockdown_binding b = Bind(img);
     lockdown_err e = lockdown_tighten(&b);
     if (e != LOCKDOWN_ERR_TIGHTEN) return 10 + static_cast<int>(e);
     if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0) return 3;
@@ -645,8 +813,8 @@ TEST(Lockdown, TightenFailureHasItsOwnCode) {
 
 TEST(Lockdown, BuildFilterChecksItsArguments) {
   scmp_filter_ctx ctx = nullptr;
-  const lockdown_binding good = {3};
-  const lockdown_binding bad = {-5};
+  const lockdown_binding good = Bind(3);
+  const lockdown_binding bad = Bind(-5);
   EXPECT_EQ(lockdown_build_filter(static_cast<lockdown_profile>(0), &good, &ctx), LOCKDOWN_ERR_PROFILE);
   EXPECT_EQ(lockdown_build_filter(LOCKDOWN_PROFILE_RUN, &bad, &ctx), LOCKDOWN_ERR_BINDING);
   EXPECT_EQ(lockdown_build_filter(LOCKDOWN_PROFILE_RUN, nullptr, &ctx), LOCKDOWN_ERR_BINDING);

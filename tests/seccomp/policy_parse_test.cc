@@ -5,6 +5,7 @@
 // Trusts: googletest, libseccomp's syscall name table.
 #include <gtest/gtest.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 
 #include <cstring>
 #include <fstream>
@@ -58,10 +59,10 @@ TEST(PolicyParse, GoodPolicyBecomesRules) {
       "openat arg0 == AT_FDCWD, arg2 == O_RDWR|O_CLOEXEC  # open it\n"
       "\t[always]   # trailing comment after a section\n"
       "brk # heap\n"
-      "write\targ0 in {STDOUT_FILENO, 2, $image_fd}  # output  \n"
+      "write\targ0:32 in {STDOUT_FILENO, 2, $image_fd}  # output  \n"
       "mmap arg2 & PROT_EXEC == 0 # no exec\n"
       "ioctl arg1 != 0x10, arg0 >= 3, arg2 > 1, arg3 <= 4, arg4 < 18446744073709551615 # ops\n"
-      "pread64 arg0 == $image_fd # image";
+      "pread64 arg0:32 == $image_fd # image";
   Parsed r = Parse(text);
   ASSERT_EQ(r.err, POLICY_OK) << policy_strerror(r.err) << " at " << r.diag.line
                               << ":" << r.diag.col;
@@ -253,8 +254,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"BadWidth", A + "write arg0:16 == 1 # x\n", POLICY_ERR_BAD_WIDTH, 2, 11},
         BadCase{"WidthWithoutDigits", A + "write arg0: == 1 # x\n", POLICY_ERR_BAD_WIDTH, 2, 11},
         BadCase{"WidthTrailing", A + "write arg0:320 == 1 # x\n", POLICY_ERR_BAD_WIDTH, 2, 11},
-        BadCase{"Width32NotEqual", A + "write arg0:32 != 1 # x\n", POLICY_ERR_WIDTH_OP, 2, 15},
-        BadCase{"Width32Ordered", A + "write arg0:32 <= 1 # x\n", POLICY_ERR_WIDTH_OP, 2, 15},
+        BadCase{"ImageFdNeeds32Bits", A + "write arg0 == $image_fd # x\n", POLICY_ERR_VARIABLE_WIDTH, 2, 15},
+        BadCase{"KvmPathNeeds64Bits", A + "openat arg1:32 == $kvm_path # x\n", POLICY_ERR_VARIABLE_WIDTH, 2, 19},
+        BadCase{"LastSectorNeeds64Bits", A + "pwrite64 arg3:32 <= $header_last_sector # x\n",
+                POLICY_ERR_VARIABLE_WIDTH, 2, 21},
         BadCase{"Width32TooWide", A + "write arg0:32 == 0x100000000 # x\n", POLICY_ERR_VALUE_TOO_WIDE, 2, 18},
         BadCase{"Width32SetTooWide", A + "write arg0:32 in {1, 0x1ffffffff} # x\n", POLICY_ERR_VALUE_TOO_WIDE, 2, 22},
         BadCase{"Width32MaskTooWide", A + "mmap arg2:32 & 0x100000004 == 0 # x\n", POLICY_ERR_VALUE_TOO_WIDE, 2, 16},
@@ -276,8 +279,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"UnknownConstant", A + "ioctl arg1 == KVM_FROBNICATE # x\n", POLICY_ERR_UNKNOWN_SYMBOL, 2, 15},
         BadCase{"UnknownInExpr", A + "openat arg2 == O_RDWR|O_BOGUS # x\n", POLICY_ERR_UNKNOWN_SYMBOL, 2, 23},
         BadCase{"UnknownVariable", A + "ioctl arg0 == $kvm_fd # x\n", POLICY_ERR_UNKNOWN_VARIABLE, 2, 15},
-        BadCase{"VariableOrdered", A + "write arg0 < $image_fd # x\n", POLICY_ERR_VARIABLE_NOT_ALLOWED, 2, 14},
-        BadCase{"VariableOrLeft", A + "write arg0 == $image_fd | 1 # x\n", POLICY_ERR_VARIABLE_NOT_ALLOWED, 2, 25},
+        BadCase{"VariableOrLeft", A + "write arg0:32 == $image_fd | 1 # x\n", POLICY_ERR_VARIABLE_NOT_ALLOWED, 2, 28},
         BadCase{"VariableOrRight", A + "write arg0 == 1 | $image_fd # x\n", POLICY_ERR_VARIABLE_NOT_ALLOWED, 2, 19},
         BadCase{"VariableMask", A + "mmap arg4 & $image_fd == 0 # x\n", POLICY_ERR_VARIABLE_NOT_ALLOWED, 2, 13},
         BadCase{"EmptySet", A + "write arg0 in {} # x\n", POLICY_ERR_BAD_SET, 2, 16},
@@ -287,7 +289,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"SetTooLarge", SetOf(17), POLICY_ERR_SET_TOO_LARGE, 2, 16 + 3 * 9 + 4 * 7},
         BadCase{"DuplicateNumber", A + "write arg0 in {1, 0x1} # x\n", POLICY_ERR_DUPLICATE_VALUE, 2, 19},
         BadCase{"DuplicateViaConstant", A + "write arg0 in {STDOUT_FILENO, 1} # x\n", POLICY_ERR_DUPLICATE_VALUE, 2, 31},
-        BadCase{"DuplicateVariable", A + "write arg0 in {$image_fd, $image_fd} # x\n", POLICY_ERR_DUPLICATE_VALUE, 2, 27},
+        BadCase{"DuplicateVariable", A + "write arg0:32 in {$image_fd, $image_fd} # x\n", POLICY_ERR_DUPLICATE_VALUE, 2, 30},
         BadCase{"ZeroMask", A + "mmap arg2 & 0 == 0 # x\n", POLICY_ERR_MASK_VALUE, 2, 6},
         BadCase{"ValueOutsideMask", A + "mmap arg2 & PROT_EXEC == 5 # x\n", POLICY_ERR_MASK_VALUE, 2, 6},
         BadCase{"ShadowedAfter", A + "brk # a\nbrk arg0 == 0 # b\n", POLICY_ERR_SHADOWED_RULE, 3, 1},
@@ -295,6 +297,29 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TooManyRules", ManyRules(POLICY_MAX_RULES + 1u), POLICY_ERR_TOO_MANY_RULES,
                 POLICY_MAX_RULES + 2u, 1}),
     [](const ::testing::TestParamInfo<BadCase>& i) { return std::string(i.param.name); });
+
+// Every operator on a 32-bit argument, and variables after any comparison
+// (lockdown.c expands the ordered ones into masked equalities).
+TEST(PolicyParse, OrderedComparisonsOnIntsAndVariables) {
+  Parsed r = Parse(A +
+                   "close arg0:32 > $image_fd # a\n"
+                   "write arg0:32 != 0 # b\n"
+                   "pwrite64 arg3 <= $header_last_sector, arg0:32 >= 3 # c\n"
+                   "openat arg1 == $kvm_path, arg2:32 < 4 # d\n");
+  ASSERT_EQ(r.err, POLICY_OK) << policy_strerror(r.err) << " at " << r.diag.line << ":"
+                              << r.diag.col;
+  const policy& p = *r.pol;
+  ASSERT_EQ(p.nrules, 4u);
+  EXPECT_EQ(p.rules[0].conds[0].width, 32);
+  EXPECT_EQ(p.rules[0].conds[0].op, POLICY_OP_GT);
+  EXPECT_EQ(p.rules[0].conds[0].values[0].kind, POLICY_VAL_IMAGE_FD);
+  EXPECT_EQ(p.rules[1].conds[0].op, POLICY_OP_NE);
+  EXPECT_EQ(p.rules[2].conds[0].op, POLICY_OP_LE);
+  EXPECT_EQ(p.rules[2].conds[0].values[0].kind, POLICY_VAL_HEADER_LAST_SECTOR);
+  EXPECT_EQ(p.rules[2].conds[1].op, POLICY_OP_GE);
+  EXPECT_EQ(p.rules[3].conds[0].values[0].kind, POLICY_VAL_KVM_PATH);
+  EXPECT_EQ(p.rules[3].conds[1].op, POLICY_OP_LT);
+}
 
 TEST(PolicyParse, LimitsAreInclusive) {
   EXPECT_EQ(Parse(A + "brk # " + std::string(159, 'r') + "\n").err, POLICY_OK);
@@ -424,17 +449,75 @@ TEST(CheckedInPolicy, ShippedRulesKeepTheirInvariants) {
       }
     }
     if (name == "mmap") {
-      ASSERT_EQ(r.nconds, 1u);
-      EXPECT_EQ(r.conds[0].op, POLICY_OP_MASKED_EQ);
-      uint64_t exec = 0;
+      // Never executable; never at a fixed address (the pinned /dev/kvm
+      // path must stay mapped); shared only while the VM is built, and
+      // only for a descriptor above the image.
+      uint64_t exec = 0, fixed = 0, noreplace = 0, type = 0, shared = 0;
       ASSERT_TRUE(policy_symbol_lookup("PROT_EXEC", 9, &exec));
-      EXPECT_EQ(r.conds[0].mask & exec, exec);
-      EXPECT_EQ(r.conds[0].values[0].v & exec, 0u);
+      ASSERT_TRUE(policy_symbol_lookup("MAP_FIXED", 9, &fixed));
+      ASSERT_TRUE(policy_symbol_lookup("MAP_FIXED_NOREPLACE", 19, &noreplace));
+      ASSERT_TRUE(policy_symbol_lookup("MAP_TYPE", 8, &type));
+      ASSERT_TRUE(policy_symbol_lookup("MAP_SHARED", 10, &shared));
+      const policy_cond* prot = nullptr;
+      const policy_cond* flags = nullptr;
+      const policy_cond* fd = nullptr;
+      for (size_t j = 0; j < r.nconds; j++) {
+        if (r.conds[j].arg == 2) prot = &r.conds[j];
+        if (r.conds[j].arg == 3) flags = &r.conds[j];
+        if (r.conds[j].arg == 4) fd = &r.conds[j];
+      }
+      ASSERT_NE(prot, nullptr) << "line " << r.line;
+      ASSERT_NE(flags, nullptr) << "line " << r.line;
+      EXPECT_EQ(prot->op, POLICY_OP_MASKED_EQ);
+      EXPECT_EQ(prot->mask & exec, exec);
+      EXPECT_EQ(prot->values[0].v & exec, 0u);
+      EXPECT_EQ(flags->op, POLICY_OP_MASKED_EQ);
+      EXPECT_EQ(flags->width, 32);
+      EXPECT_EQ(flags->mask & (fixed | noreplace | type), fixed | noreplace | type);
+      EXPECT_EQ(flags->values[0].v & (fixed | noreplace), 0u);
+      if ((flags->values[0].v & type) == shared) {
+        EXPECT_EQ(r.stage, POLICY_STAGE_SETUP) << "shared mappings end at lockdown_tighten()";
+        ASSERT_NE(fd, nullptr) << "a shared mapping needs its descriptor bounded";
+        EXPECT_EQ(fd->width, 32);
+        EXPECT_EQ(fd->op, POLICY_OP_GT);
+        EXPECT_EQ(fd->values[0].kind, POLICY_VAL_IMAGE_FD);
+      } else {
+        EXPECT_EQ(flags->values[0].v & type, static_cast<uint64_t>(MAP_PRIVATE)) << r.line;
+      }
     }
     if (name == "openat") {
       EXPECT_EQ(r.stage, POLICY_STAGE_SETUP) << "openat must end at lockdown_tighten()";
       EXPECT_TRUE(HasCond(r, 0) && HasCond(r, 2)) << "openat needs dirfd and flags pinned";
+      ASSERT_TRUE(HasCond(r, 1)) << "openat needs its pathname pinned";
+      for (size_t j = 0; j < r.nconds; j++)
+        if (r.conds[j].arg == 1) {
+          EXPECT_EQ(r.conds[j].op, POLICY_OP_EQ);
+          ASSERT_EQ(r.conds[j].nvalues, 1u);
+          EXPECT_EQ(r.conds[j].values[0].kind, POLICY_VAL_KVM_PATH);
+        }
     }
+    if (name == "munmap") {
+      // The page of the pinned pathname must never be unmapped.
+      ASSERT_EQ(r.nconds, 1u);
+      EXPECT_EQ(r.conds[0].arg, 0u);
+      EXPECT_EQ(r.conds[0].op, POLICY_OP_GT);
+      EXPECT_EQ(r.conds[0].values[0].kind, POLICY_VAL_KVM_PATH);
+    }
+    if (name == "pwrite64") {
+      const policy_cond* len = nullptr;
+      const policy_cond* off = nullptr;
+      for (size_t j = 0; j < r.nconds; j++) {
+        if (r.conds[j].arg == 2) len = &r.conds[j];
+        if (r.conds[j].arg == 3) off = &r.conds[j];
+      }
+      ASSERT_NE(len, nullptr) << "pwrite64 needs its length pinned";
+      ASSERT_NE(off, nullptr) << "pwrite64 needs its offset bounded";
+      EXPECT_EQ(len->op, POLICY_OP_EQ);
+      EXPECT_EQ(len->values[0].v, 512u);
+      EXPECT_EQ(off->op, POLICY_OP_LE);
+      EXPECT_EQ(off->values[0].kind, POLICY_VAL_HEADER_LAST_SECTOR);
+    }
+    EXPECT_NE(name, "newfstatat") << "absolute paths make newfstatat ignore its descriptor";
     if (name == "seccomp") EXPECT_EQ(r.stage, POLICY_STAGE_SETUP) << name;
     if (name == "rt_sigaction") {
       // The run loop installs and restores the SIGALRM handler around the
@@ -447,14 +530,16 @@ TEST(CheckedInPolicy, ShippedRulesKeepTheirInvariants) {
       EXPECT_EQ(r.conds[0].values[0].v, alrm);
     }
     if (name == "rt_sigprocmask") {
-      // Never SIG_BLOCK: nothing may block the budget's SIGALRM.
-      uint64_t block = 0;
-      ASSERT_TRUE(policy_symbol_lookup("SIG_BLOCK", 9, &block));
+      // Only SIG_UNBLOCK: SIG_BLOCK and SIG_SETMASK could block SIGALRM.
+      uint64_t unblock = 0;
+      ASSERT_TRUE(policy_symbol_lookup("SIG_UNBLOCK", 11, &unblock));
       ASSERT_TRUE(HasCond(r, 0)) << "rt_sigprocmask needs its 'how' pinned";
       for (size_t j = 0; j < r.nconds; j++)
-        if (r.conds[j].arg == 0)
+        if (r.conds[j].arg == 0) {
+          EXPECT_EQ(r.conds[j].op, POLICY_OP_EQ);
           for (size_t k = 0; k < r.conds[j].nvalues; k++)
-            EXPECT_NE(r.conds[j].values[k].v, block);
+            EXPECT_EQ(r.conds[j].values[k].v, unblock);
+        }
     }
     if (name == "ioctl" && r.stage == POLICY_STAGE_ALWAYS) {
       // After lockdown_tighten() no ioctl may build or reshape the VM.
@@ -467,7 +552,8 @@ TEST(CheckedInPolicy, ShippedRulesKeepTheirInvariants) {
             if (r.conds[j].arg == 1) EXPECT_NE(r.conds[j].values[m].v, v) << k << " in [always]";
       }
     }
-    if (name == "write" || name == "pwrite64" || name == "pread64" || name == "fdatasync")
+    if (name == "write" || name == "pwrite64" || name == "pread64" || name == "fdatasync" ||
+        name == "lseek")
       EXPECT_TRUE(HasCond(r, 0)) << name << " must be pinned to its descriptors";
   }
 }

@@ -218,6 +218,21 @@ std::string Arg(const std::string& line, size_t n) {
   return line.substr(p, end == std::string::npos ? std::string::npos : end - p);
 }
 
+// The k-th argument counted from the last (0: the last), for calls whose
+// earlier arguments are buffers strace prints as strings (which may hold
+// ", " themselves).
+std::string ArgFromEnd(const std::string& line, size_t k) {
+  size_t close = line.rfind(") = ");
+  if (close == std::string::npos) return "";
+  size_t end = close;
+  for (size_t i = 0;; i++) {
+    size_t start = line.rfind(", ", end - 1);
+    if (start == std::string::npos) return "";
+    if (i == k) return line.substr(start + 2, end - start - 2);
+    end = start;
+  }
+}
+
 // The descriptor a call returned ("... = 3"), or -1.
 int Result(const std::string& line) {
   size_t p = line.rfind(" = ");
@@ -282,12 +297,21 @@ class RealCli : public ::testing::Test {
   // What the syscall names alone cannot show: the arguments strace decoded.
   void CheckArguments(Traced& t, const std::string& image, const std::string& tag) {
     const StraceReport& r = t.report;
+    bool saw_close_range = false;
     const size_t none = static_cast<size_t>(-1);
     for (size_t i = 0; i < r.calls.size(); i++) {
       const StraceCall& c = r.calls[i];
       if (c.name == "openat" && c.line.find("\"" + image + "\"") != std::string::npos && t.image_fd < 0)
         t.image_fd = Result(c.line);
-      if (r.filter == none || i <= r.filter) continue;
+      if (r.filter == none || i <= r.filter) {
+        // Not one byte of the image is read before lockdown: the parser
+        // and format detection only ever run confined.
+        if ((c.name == "pread64" || c.name == "read" || c.name == "mmap") && t.image_fd >= 0)
+          EXPECT_NE(Arg(c.line, c.name == "mmap" ? 4 : 0), std::to_string(t.image_fd))
+              << tag << ": image bytes read before the filter: " << c.line;
+        if (c.name == "close_range") saw_close_range = true;
+        continue;
+      }
       const bool tight = r.tighten != none && i > r.tighten;
       if (c.name == "openat")
         EXPECT_EQ(c.line.rfind("openat(AT_FDCWD, \"/dev/kvm\", O_RDWR|O_CLOEXEC)", 0), 0u)
@@ -295,19 +319,38 @@ class RealCli : public ::testing::Test {
       if (c.name == "ioctl") {
         const std::string req = Arg(c.line, 1);
         if (tight)
-          EXPECT_TRUE(req == "KVM_RUN" || req == "KVM_GET_REGS" || req == "TCGETS")
+          EXPECT_TRUE(req == "KVM_RUN" || req == "KVM_GET_REGS")
               << tag << ": after lockdown_tighten(): " << c.line;
         else
           EXPECT_EQ(req.rfind("KVM_", 0), 0u) << tag << ": " << c.line;
       }
       if (c.name == "rt_sigaction") EXPECT_EQ(Arg(c.line, 0), "SIGALRM") << tag << ": " << c.line;
-      if (c.name == "rt_sigprocmask")
-        EXPECT_TRUE(Arg(c.line, 0) == "SIG_UNBLOCK" || Arg(c.line, 0) == "SIG_SETMASK") << tag << ": " << c.line;
-      if (c.name == "pread64" || c.name == "pwrite64" || c.name == "fdatasync")
+      if (c.name == "rt_sigprocmask") EXPECT_EQ(Arg(c.line, 0), "SIG_UNBLOCK") << tag << ": " << c.line;
+      if (c.name == "mmap") {
+        const std::string flags = Arg(c.line, 3);
+#ifndef INSTAR_SANITIZER_BUILD
+        // (ASan's allocator maps at fixed addresses: policy_sanitizer.txt.)
+        EXPECT_EQ(flags.find("MAP_FIXED"), std::string::npos) << tag << ": " << c.line;
+#endif
+        if (tight || flags.find("MAP_SHARED") == std::string::npos)
+          EXPECT_TRUE(flags.find("MAP_PRIVATE") != std::string::npos &&
+                      flags.find("MAP_ANONYMOUS") != std::string::npos)
+              << tag << ": " << c.line;
+        else
+          EXPECT_GT(std::stoi(Arg(c.line, 4)), t.image_fd) << tag << ": shared mapping: " << c.line;
+      }
+      if (c.name == "pwrite64") {
+        EXPECT_EQ(ArgFromEnd(c.line, 1), "512") << tag << ": not one sector: " << c.line;
+        EXPECT_EQ(std::stoull(ArgFromEnd(c.line, 0)) % 512, 0u) << tag << ": " << c.line;
+      }
+      if (c.name == "lseek")
+        EXPECT_NE(c.line.find(", 0, SEEK_END)"), std::string::npos) << tag << ": " << c.line;
+      if (c.name == "pread64" || c.name == "pwrite64" || c.name == "fdatasync" || c.name == "lseek")
         EXPECT_EQ(Arg(c.line, 0), std::to_string(t.image_fd)) << tag << ": not the image: " << c.line;
       if (c.name == "write") EXPECT_TRUE(Arg(c.line, 0) == "1" || Arg(c.line, 0) == "2") << tag << ": " << c.line;
     }
     EXPECT_GE(t.image_fd, 0) << tag << ": the image was never opened";
+    EXPECT_TRUE(saw_close_range) << tag << ": inherited descriptors were not closed before lockdown";
   }
 
   static size_t Count(const std::vector<std::string>& v, const std::string& name) {

@@ -47,7 +47,7 @@ enum sandbox_err OnSetup(void* p) {
   Hook* h = static_cast<Hook*>(p);
   h->calls++;
   if (h->tighten) {
-    const lockdown_binding b = {h->image_fd};
+    const lockdown_binding b = {h->image_fd, sandbox_kvm_path, kCluster - 512};
     h->tightened = lockdown_tighten(&b);
     if (h->tightened != LOCKDOWN_OK) return SANDBOX_ERR_VM_SETUP;
   }
@@ -123,7 +123,7 @@ TEST_F(AfterSetupHook, TightenInTheHookKeepsTheWholeRunInsideThePolicy) {
     h.tighten = true;
     h.image_fd = fd;
     SandboxRun r(fd, &h);
-    const lockdown_binding b = {fd};
+    const lockdown_binding b = {fd, sandbox_kvm_path, kCluster - 512};
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &b) != LOCKDOWN_OK) return 1;
     Say("locked\n");
     enum sandbox_err e = r.Go();

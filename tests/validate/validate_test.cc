@@ -53,8 +53,17 @@ Case Honest(const HeaderSpec& spec, amend_request req) {
 
 validate_err Check(const Case& c, validate_output* out = nullptr) {
   validate_output o;
-  validate_input in = {c.pre.data(), &c.pre_hdr, c.pre.size(), &c.req, &c.res, c.staged.data()};
+  std::vector<uint8_t> expected(c.pre.size());
+  validate_input in = {c.pre.data(), &c.pre_hdr, c.pre.size(), &c.req,
+                       &c.res,       c.staged.data(), expected.data()};
   return validate_guest(&in, out ? out : &o);
+}
+
+// The header cluster an honest guest writes for `req` on the image `spec`
+// describes: what a lying guest imitates when it plans from a doctored
+// copy of the header.
+std::vector<uint8_t> PlannedFrom(const HeaderSpec& spec, amend_request req) {
+  return Honest(spec, req).staged;
 }
 
 HeaderSpec V2WithBacking() {
@@ -136,25 +145,28 @@ TEST(Validate, WritesWithoutAChange) {
 
 TEST(Validate, StagedBytesLies) {
   Case c = Honest(V2WithBacking(), kUp);
-  auto lie = [&](void (*mutate)(std::vector<uint8_t>&), validate_err want) {
+  auto lie = [&](void (*mutate)(std::vector<uint8_t>&)) {
     Case bad = c;
     mutate(bad.staged);
-    EXPECT_EQ(want, Check(bad));
+    validate_output o;
+    EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(bad, &o));
+    EXPECT_LT(o.first_difference, bad.staged.size());
   };
-  lie([](auto& b) { PutBe64(b, 40, GetBe64(b, 40) + 65536); }, VALIDATE_ERR_INVARIANT);  // L1 moved
-  lie([](auto& b) { PutBe32(b, 36, GetBe32(b, 36) + 1); }, VALIDATE_ERR_INVARIANT);      // L1 size
-  lie([](auto& b) { PutBe64(b, 24, GetBe64(b, 24) * 2); }, VALIDATE_ERR_INVARIANT);      // size
-  lie([](auto& b) { PutBe64(b, 48, GetBe64(b, 48) + 65536); }, VALIDATE_ERR_INVARIANT);  // refcounts
-  lie([](auto& b) { PutBe32(b, 20, 17); }, VALIDATE_ERR_UNPARSABLE);                     // cluster_bits
-  lie([](auto& b) { b[0] = 'X'; }, VALIDATE_ERR_UNPARSABLE);                             // magic
-  lie([](auto& b) { PutBe64(b, 72, QCOW2_INCOMPAT_CORRUPT); }, VALIDATE_ERR_NOT_REQUESTED);
-  lie([](auto& b) { PutBe64(b, 80, QCOW2_COMPAT_LAZY_REFCOUNTS); }, VALIDATE_ERR_NOT_REQUESTED);
-  lie([](auto& b) { PutBe64(b, 88, 1ULL << 9); }, VALIDATE_ERR_NOT_REQUESTED);
-  lie([](auto& b) {
-        uint64_t off = GetBe64(b, 8);
-        b[off] = 'B';  // backing name changed
-      },
-      VALIDATE_ERR_INVARIANT);
+  lie([](auto& b) { PutBe64(b, 40, GetBe64(b, 40) + 65536); });  // L1 moved
+  lie([](auto& b) { PutBe32(b, 36, GetBe32(b, 36) + 1); });      // L1 size
+  lie([](auto& b) { PutBe64(b, 24, GetBe64(b, 24) * 2); });      // size
+  lie([](auto& b) { PutBe64(b, 48, GetBe64(b, 48) + 65536); });  // refcounts
+  lie([](auto& b) { PutBe32(b, 20, 17); });                      // cluster_bits
+  lie([](auto& b) { b[0] = 'X'; });                              // magic
+  lie([](auto& b) { PutBe64(b, 72, QCOW2_INCOMPAT_CORRUPT); });
+  lie([](auto& b) { PutBe64(b, 80, QCOW2_COMPAT_LAZY_REFCOUNTS); });
+  lie([](auto& b) { PutBe64(b, 88, 1ULL << 9); });
+  lie([](auto& b) { b[GetBe64(b, 8)] = 'B'; });  // backing name changed
+  // Bytes outside every parsed field: the header's padding, and the
+  // cluster past the extensions and the backing name.
+  lie([](auto& b) { b[110] = 0x41; });
+  lie([](auto& b) { b[0x9000] = 0x5a; });
+  lie([](auto& b) { b[b.size() - 1] ^= 1; });
 }
 
 TEST(Validate, ExtensionLies) {
@@ -167,16 +179,69 @@ TEST(Validate, ExtensionLies) {
   ASSERT_NE(nullptr, table);
   Case bad = c;
   bad.staged[unk->offset] ^= 0xff;  // unknown extension's data changed
-  EXPECT_EQ(VALIDATE_ERR_EXTENSIONS, Check(bad));
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(bad));
   bad = c;
   PutBe32(bad.staged, unk->offset - 8, 0x77777778);  // its type changed
-  EXPECT_EQ(VALIDATE_ERR_EXTENSIONS, Check(bad));
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(bad));
   bad = c;
   bad.staged[table->offset + 2] = 'X';  // feature names rewritten
-  EXPECT_EQ(VALIDATE_ERR_EXTENSIONS, Check(bad));
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(bad));
   bad = c;
   PutBe32(bad.staged, unk->offset - 8, 0);  // list cut short: ext dropped
-  EXPECT_NE(VALIDATE_AMENDED, Check(bad));
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(bad));
+}
+
+std::vector<uint8_t> Str(const char* s) { return std::vector<uint8_t>(s, s + strlen(s)); }
+
+// QEMU uses the last copy of a known extension. A guest that keeps an
+// earlier copy (planning from the header without the last one) points
+// QEMU at another file: refused.
+void ExpectKeepingTheEarlierCopyRefused(const HeaderSpec& s, amend_request req) {
+  Case c = Honest(s, req);
+  ASSERT_EQ(VALIDATE_AMENDED, Check(c));
+  HeaderSpec first_only = s;
+  first_only.ext.pop_back();
+  Case bad = c;
+  bad.staged = PlannedFrom(first_only, req);
+  ASSERT_NE(bad.staged, c.staged);
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(bad));
+}
+
+TEST(Validate, KeepingAnEarlierDataFileExtensionIsALie) {
+  HeaderSpec s;
+  s.incompat = QCOW2_INCOMPAT_EXTERNAL_DATA;
+  s.autoclear = QCOW2_AUTOCLEAR_DATA_RAW;
+  s.ext.push_back({QCOW2_EXT_DATA_FILE, Str("victim_disk.raw")});
+  s.ext.push_back({QCOW2_EXT_DATA_FILE, Str("disk.raw")});
+  ExpectKeepingTheEarlierCopyRefused(s, {AMEND_COMPAT_KEEP, AMEND_LAZY_ON});
+}
+
+TEST(Validate, KeepingAnEarlierBackingFormatIsALie) {
+  HeaderSpec s;
+  s.version = 2;
+  s.backing = "base.img";
+  s.ext.push_back({QCOW2_EXT_BACKING_FORMAT, Str("raw")});
+  s.ext.push_back({QCOW2_EXT_BACKING_FORMAT, Str("qcow2")});
+  ExpectKeepingTheEarlierCopyRefused(s, kUp);
+}
+
+// A data-file extension left over without its incompatible bit is dropped
+// by a rewrite; one that takes the backing format's place makes QEMU
+// probe the backing file's format.
+TEST(Validate, ALeftoverDataFileInPlaceOfTheBackingFormatIsALie) {
+  HeaderSpec s;
+  s.version = 2;
+  s.backing = "base.img";
+  s.ext.push_back({QCOW2_EXT_BACKING_FORMAT, Str("qcow2")});
+  Case c = Honest(s, kUp);
+  ASSERT_EQ(VALIDATE_AMENDED, Check(c));
+  qcow2_header h;
+  ASSERT_EQ(QCOW2_OK, qcow2_parse(c.staged.data(), c.staged.size(), &h));
+  const qcow2_ext* fmt = qcow2_find_ext(&h, QCOW2_EXT_BACKING_FORMAT);
+  ASSERT_NE(nullptr, fmt);
+  Case bad = c;
+  PutBe32(bad.staged, fmt->offset - 8, QCOW2_EXT_DATA_FILE);
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(bad));
 }
 
 TEST(Validate, DowngradeOfAnImageWithIncompatibleFeaturesIsALie) {
@@ -191,7 +256,9 @@ TEST(Validate, DowngradeOfAnImageWithIncompatibleFeaturesIsALie) {
   c.res.status = AMEND_CHANGED;
   c.res.result_version = 2;
   c.res.result_lazy = 0;
-  EXPECT_EQ(VALIDATE_ERR_NOT_REQUESTED, Check(c));
+  validate_output o;
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(c, &o));
+  EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, static_cast<amend_status>(o.host_status));
   // refcount_bits 32 cannot become v2 either.
   HeaderSpec r32;
   r32.refcount_order = 5;
@@ -199,7 +266,49 @@ TEST(Validate, DowngradeOfAnImageWithIncompatibleFeaturesIsALie) {
   d.req = kDown;
   d.staged = BuildHeader(v2);
   d.res = c.res;
-  EXPECT_EQ(VALIDATE_ERR_INVARIANT, Check(d));
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(d));
+}
+
+// A refusal writes nothing, but its reason reaches the operator: one the
+// header contradicts is refused as a lie; one only the table scan can
+// make is believed, for a request that needs the scan.
+TEST(Validate, RefusalReasonsAreHeldAgainstTheHeader) {
+  HeaderSpec v3;
+  Case c = Honest(v3, kDown);
+  ASSERT_EQ(VALIDATE_AMENDED, Check(c));
+  auto refuse = [](Case k, amend_status why) {
+    k.staged = k.pre;
+    k.res.action = GUEST_ACTION_NONE;
+    k.res.status = why;
+    return k;
+  };
+  EXPECT_EQ(VALIDATE_REFUSED, Check(refuse(c, AMEND_ERR_ZERO_CLUSTERS)));
+  EXPECT_EQ(VALIDATE_REFUSED, Check(refuse(c, AMEND_ERR_SNAPSHOT_SIZE)));
+  EXPECT_EQ(VALIDATE_REFUSED, Check(refuse(c, AMEND_ERR_TABLES)));
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(c, AMEND_ERR_DIRTY)));
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(c, AMEND_ERR_PARSE)));
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(c, AMEND_ERR_DOWNGRADE_REFCOUNT)));
+  // An upgrade of an image without snapshots needs no scan.
+  Case up = Honest(V2WithBacking(), kUp);
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(up, AMEND_ERR_ZERO_CLUSTERS)));
+  // The header's own refusal, given for another reason, is a lie too.
+  HeaderSpec dirty;
+  dirty.incompat = QCOW2_INCOMPAT_DIRTY;
+  Case d = Honest(dirty, kDown);
+  ASSERT_EQ(VALIDATE_REFUSED, Check(d));
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(d, AMEND_ERR_CORRUPT)));
+}
+
+// Claiming a change where the host's plan is a no-op is refused.
+TEST(Validate, AChangeWhereTheHostSeesANoOpIsALie) {
+  HeaderSpec v3;
+  Case noop = Honest(v3, kUp);
+  ASSERT_EQ(VALIDATE_NOOP, Check(noop));
+  Case bad = noop;
+  bad.res.action = GUEST_ACTION_AMENDED;
+  bad.res.status = AMEND_CHANGED;
+  bad.staged[72] ^= 1;
+  EXPECT_EQ(VALIDATE_ERR_NOT_EXPECTED, Check(bad));
 }
 
 }  // namespace

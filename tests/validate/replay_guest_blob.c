@@ -1,0 +1,18 @@
+/*
+ * replay_guest_blob.c — test-only: the instar CLI with the lying guest
+ * replay_tail (tests/sandbox/bad_guests) in place of amend.bin. Every
+ * other part — lockdown, sandbox, validator, commit — is the shipped
+ * code, so the lying-guest suite sees exactly what a compromised guest
+ * would get past (or not) in the real binary.
+ */
+#include "src/cli/amend_cmd.h"
+#include "tests/sandbox/bad_guests/replay_tail_embedded.h"
+
+struct guest_blob amend_guest_blob(void)
+{
+	struct guest_blob b;
+
+	b.data = instar_bad_replay_tail_start;
+	b.len = (size_t)(instar_bad_replay_tail_end - instar_bad_replay_tail_start);
+	return b;
+}
