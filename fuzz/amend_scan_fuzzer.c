@@ -1,8 +1,10 @@
 /*
  * amend_scan_fuzzer.c — fuzz target 7: the table scan a compat=0.10
  * downgrade runs before planning (amend_scan_tables, amend_scan_l2): it
- * walks the active and every snapshot's L1/L2 tables of the image, all
- * hostile, through a read callback (virtio-blk in the guest; memory here).
+ * walks the snapshot table and the active and every snapshot's L1/L2
+ * tables of the image, all hostile, through a batched read callback
+ * (virtio-blk in the guest; memory here), with the least work memory it
+ * accepts.
  *
  * Input: [0] fault byte (0: reads never fail; else the read numbered
  * byte/2 fails when bit 0 is set), then a whole small image (a header
@@ -32,20 +34,26 @@ struct file {
 	uint32_t fail_at;   /* 0: never */
 };
 
-static bool read_cb(void *ctx, uint64_t offset, uint8_t *buf, uint32_t len)
+#define BATCH 64u
+
+static bool read_cb(void *ctx, const struct qcow2_read *r, uint32_t n)
 {
 	struct file *f = ctx;
 	uint64_t sectors_end = (f->len + 511u) & ~(uint64_t)511u;
-	uint64_t have;
 
-	FUZZ_ASSERT(offset % 512u == 0 && len % 512u == 0 && len > 0);
-	FUZZ_ASSERT(offset < sectors_end && len <= sectors_end - offset);
-	f->reads++;
-	if (f->fail_at != 0 && f->reads == f->fail_at)
-		return false;
-	have = f->len - offset < len ? f->len - offset : len;
-	memcpy(buf, f->bytes + offset, (size_t)have);
-	memset(buf + have, 0, (size_t)(len - have));
+	FUZZ_ASSERT(n >= 1 && n <= BATCH);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t offset = r[i].offset, len = r[i].len, have;
+
+		FUZZ_ASSERT(offset % 512u == 0 && len % 512u == 0 && len > 0);
+		FUZZ_ASSERT(offset < sectors_end && len <= sectors_end - offset);
+		f->reads++;
+		if (f->fail_at != 0 && f->reads == f->fail_at)
+			return false;
+		have = f->len - offset < len ? f->len - offset : len;
+		memcpy(r[i].buf, f->bytes + offset, (size_t)have);
+		memset(r[i].buf + have, 0, (size_t)(len - have));
+	}
 	return true;
 }
 
@@ -70,7 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cs = fuzz_cluster_len(data, n);
 	flen = n > cs ? n : cs;
 	img = malloc(flen);
-	scratch = malloc(cs);   /* exactly one cluster, as in the guest */
+	/* The least work memory the scan accepts: the walk then runs in as
+	 * many rounds as its offset set needs. */
+	size_t mem_len = amend_scan_min_mem((uint32_t)cs);
+	scratch = malloc(mem_len);
 	if (img == NULL || scratch == NULL)
 		goto done;
 	memcpy(img, data, n);
@@ -82,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.len = flen;
 	f.reads = 0;
 	memset(&out, 0, sizeof(out));
-	s = amend_scan_tables(&h, flen, read_cb, &f, scratch, &out);
+	const struct qcow2_io io = { read_cb, &f, BATCH };
+	s = amend_scan_tables(&h, flen, &io, scratch, mem_len, &out);
 	FUZZ_ASSERT(s == AMEND_CHANGED || s == AMEND_ERR_TABLES ||
 		    s == AMEND_ERR_SCAN_IO ||
 		    (s == AMEND_ERR_DOWNGRADE_FEATURE &&
@@ -91,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT((s == AMEND_ERR_SCAN_IO) == out.io_error);
 	if (s == AMEND_ERR_SCAN_IO)
 		FUZZ_ASSERT(f.fail_at != 0 && f.reads == f.fail_at);
-	FUZZ_ASSERT(out.l2_tables <= AMEND_SCAN_MAX_L2_READS);
+	FUZZ_ASSERT(out.l2_tables <= QCOW2_WALK_MAX_L2_READS);
 done:
 	free(img);
 	free(scratch);

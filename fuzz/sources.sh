@@ -2,7 +2,8 @@
 # files each fuzz target links, for builds outside Bazel. Keep in step
 # with the libraries' BUILD files (Bazel collects them itself, fuzz.bzl).
 # shellcheck shell=bash
-QCOW2="src/qcow2/image_format.c src/qcow2/qcow2_parse.c src/qcow2/qcow2_write.c"
+QCOW2="src/qcow2/image_format.c src/qcow2/qcow2_parse.c src/qcow2/qcow2_snapshot.c
+       src/qcow2/qcow2_walk.c src/qcow2/qcow2_write.c"
 AMEND="$QCOW2 src/amend/amend_apply.c src/amend/amend_diff.c
        src/amend/amend_layout.c src/amend/amend_plan.c src/amend/amend_scan.c"
 VALIDATE="$AMEND sandbox/validate.c"

@@ -22,9 +22,13 @@ SECTIONS
 		KEEP(*(.text.entry))
 		*(.text .text.*)
 	}
+	. = ALIGN(4096);
+	__text_end = .;
 	.rodata : ALIGN(16) {
 		*(.rodata .rodata.*)
 	}
+	. = ALIGN(4096);
+	__ro_end = .;
 	.data : ALIGN(16) {
 		*(.data .data.*)
 	}

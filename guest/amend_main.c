@@ -28,13 +28,22 @@ void guest_main(void);
 static struct amend_plan plan;
 static struct amend_scan scan;
 
-/* The scan's reads go through virtio-blk; offsets and lengths are whole
- * sectors (amend_scan.h promises it). */
-static bool scan_read(void *ctx, uint64_t offset, uint8_t *buf, uint32_t len)
+/* The table walk's batched reads: one virtio-blk batch (one VM exit)
+ * each. Offsets and lengths are whole sectors (qcow2_walk.h). */
+static bool scan_read(void *ctx, const struct qcow2_read *r, uint32_t n)
 {
+	struct vblk_io io[VBLK_MAX_BATCH];
+
 	(void)ctx;
-	return vblk_read(offset / GUEST_SECTOR_SIZE, buf,
-			 len / GUEST_SECTOR_SIZE) == VBLK_OK;
+	if (n == 0 || n > VBLK_MAX_BATCH)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		io[i].sector = r[i].offset / GUEST_SECTOR_SIZE;
+		io[i].buf = r[i].buf;
+		io[i].nsectors = r[i].len / GUEST_SECTOR_SIZE;
+		io[i].write = false;
+	}
+	return vblk_batch(io, n) == VBLK_OK;
 }
 
 static bool params_ok(const struct guest_params *p)
@@ -74,11 +83,15 @@ static bool patches_ok(uint32_t cluster_size)
 	return true;
 }
 
-/* Write back the 512-byte sectors covering each patch, from `next`;
- * *sectors counts the sectors written. */
+/* Write back the 512-byte sectors covering each patch, from `next`, in
+ * one batch served when the doorbell rings; *sectors counts the sectors
+ * written. */
 static enum wb_result write_patches(const uint8_t *next,
 				    uint32_t cluster_size, uint32_t *sectors)
 {
+	struct vblk_io io[AMEND_MAX_PATCHES];
+
+	_Static_assert(AMEND_MAX_PATCHES <= VBLK_MAX_BATCH, "one batch");
 	*sectors = 0;
 	if (!patches_ok(cluster_size))
 		return WB_BAD_PATCH;
@@ -87,11 +100,16 @@ static enum wb_result write_patches(const uint8_t *next,
 		uint32_t first = pt->offset / GUEST_SECTOR_SIZE;
 		uint32_t last = (pt->offset + pt->length - 1u) /
 				GUEST_SECTOR_SIZE;
-		uint32_t n = last - first + 1u;
-		if (vblk_write(first, next + (size_t)first * GUEST_SECTOR_SIZE,
-			       n) != VBLK_OK)
-			return WB_IO;
-		*sectors += n;
+		io[i].sector = first;
+		io[i].buf = (void *)(uintptr_t)(next + (size_t)first * GUEST_SECTOR_SIZE);
+		io[i].nsectors = last - first + 1u;
+		io[i].write = true;
+		*sectors += io[i].nsectors;
+	}
+	if (plan.n_patches != 0 &&
+	    vblk_submit_final(io, plan.n_patches) != VBLK_OK) {
+		*sectors = 0;
+		return WB_IO;
 	}
 	return WB_OK;
 }
@@ -115,6 +133,8 @@ void guest_main(void)
 	uint32_t cs = p->cluster_size;
 	struct amend_request req = p->request;
 	uint8_t *cur = (uint8_t *)(uintptr_t)p->scratch_gpa;
+	/* (scratch_gpa is 2 MiB-aligned and cs a power of two, so `next`
+	 * and the work memory after it are 8-byte aligned.) */
 	uint8_t *next = cur + cs;
 
 	if (vblk_init() != VBLK_OK ||
@@ -125,7 +145,7 @@ void guest_main(void)
 	}
 
 	/* A downgrade first walks the L1/L2 and snapshot tables (reads
-	 * only; `next` is free scratch until the planner runs). */
+	 * only), in the work memory past the two header clusters. */
 	const struct amend_scan *scanned = NULL;
 	if (amend_needs_scan(cur, cs, &req)) {
 		struct qcow2_header h;
@@ -134,8 +154,12 @@ void guest_main(void)
 			res.status = AMEND_ERR_PARSE;
 			goto done;
 		}
+		const struct qcow2_io io = { scan_read, NULL, VBLK_MAX_BATCH };
+		uint8_t *work = next + cs;
+		size_t work_len = (size_t)(p->scratch_bytes - 2u * (uint64_t)cs);
 		ss = amend_scan_tables(&h, vblk_capacity() * GUEST_SECTOR_SIZE,
-				       scan_read, NULL, next, &scan);
+				       &io, work, work_len,
+				       &scan);
 		if (ss != AMEND_CHANGED) {
 			res.status = (uint32_t)ss;
 			if (ss == AMEND_ERR_SCAN_IO)
@@ -182,6 +206,5 @@ done:
 	r->sectors_written = res.sectors_written;
 	r->io_error = res.io_error;
 	guest_barrier();
-	guest_outw(GUEST_DOORBELL_PORT, GUEST_DOORBELL_DONE);
-	guest_halt_forever();
+	guest_doorbell();
 }

@@ -1,8 +1,10 @@
 /*
- * entry.S — the first instructions of amend.bin. The host starts the vCPU
- * here (GUEST_IMAGE_GPA) in 64-bit long mode with paging, a flat GDT and
- * no IDT. We set up the stack, zero .bss, call guest_main() and, should
- * it ever return, halt forever with interrupts off.
+ * entry.S — the first instructions of a sandbox guest. The host starts
+ * the vCPU here (GUEST_IMAGE_GPA) at CPL3, in 64-bit long mode with
+ * paging, rsp at GUEST_STACK_TOP and interrupts off; nothing ever runs at
+ * CPL0. We zero .bss and call guest_main(), which ends the run through
+ * the doorbell. Should it return, ud2 ends the run with a fault (there
+ * is no IDT: a triple fault, KVM_EXIT_SHUTDOWN).
  *
  * Trust: the host's CPU state (long mode, identity map); nothing else.
  */
@@ -13,8 +15,6 @@
 	.globl	_start
 	.type	_start, @function
 _start:
-	cli
-	movabsq	$GUEST_STACK_TOP, %rsp
 	xorl	%ebp, %ebp
 	cld
 
@@ -26,9 +26,7 @@ _start:
 	rep stosb
 
 	call	guest_main
-
-1:	hlt
-	jmp	1b
+	ud2
 	.size	_start, . - _start
 
 	.section .note.GNU-stack, "", @progbits

@@ -1,7 +1,7 @@
 /*
- * lib.h — the guest's memory functions (guest/lib.c) and its two CPU
- * primitives: a 16-bit port write (the doorbell) and halt-forever.
- * Freestanding; guest-only.
+ * lib.h — the guest's memory functions (guest/lib.c) and the two ways
+ * a guest ends its run: the doorbell (result ready) and a deliberate
+ * fault (no result). Freestanding; guest-only, runs at CPL3.
  */
 #ifndef INSTAR_GUEST_LIB_H
 #define INSTAR_GUEST_LIB_H
@@ -9,20 +9,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox/guest_abi.h"
+
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 
-static inline void guest_outw(uint16_t port, uint16_t value)
+/* End the run: the result record is complete. One MMIO write; the host
+ * does not resume the guest after it. */
+__attribute__((noreturn)) static inline void guest_doorbell(void)
 {
-	__asm__ volatile("outw %0, %1" : : "a"(value), "Nd"(port) : "memory");
+	*(volatile uint32_t *)(uintptr_t)GUEST_DOORBELL_GPA = GUEST_DOORBELL_DONE;
+	for (;;)
+		__asm__ volatile("ud2" : : : "memory");
 }
 
-__attribute__((noreturn)) static inline void guest_halt_forever(void)
+/* End the run without a result: an invalid instruction, which at CPL3
+ * without an IDT is a triple fault (the host reports a crashed guest). */
+__attribute__((noreturn)) static inline void guest_stop(void)
 {
 	for (;;)
-		__asm__ volatile("cli; hlt" : : : "memory");
+		__asm__ volatile("ud2" : : : "memory");
 }
 
 /* Compiler barrier; x86 keeps stores in order, so this is all the ring

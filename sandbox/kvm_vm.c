@@ -8,7 +8,7 @@
 #define _GNU_SOURCE /* pread, MAP_ANONYMOUS, sigaction, setitimer under -std=c11 */
 #include "sandbox/kvm_vm.h"
 
-#include "sandbox/sandbox.h"
+#include "sandbox/kvm_path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +18,6 @@
 
 #define KVM_EXPECTED_API 12
 
-/* The one path the seccomp policy lets openat() take, by address. */
-const char sandbox_kvm_path[] = "/dev/kvm";
 
 void kvm_vm_clear(struct kvm_vm *vm)
 {
@@ -53,7 +51,7 @@ void kvm_vm_destroy(struct kvm_vm *vm)
 
 static enum sandbox_err open_kvm(struct kvm_vm *vm)
 {
-	vm->kvm_fd = open(sandbox_kvm_path, O_RDWR | O_CLOEXEC);
+	vm->kvm_fd = open(sandbox_kvm_path(), O_RDWR | O_CLOEXEC);
 	if (vm->kvm_fd < 0) {
 		if (errno == EACCES || errno == EPERM)
 			return SANDBOX_ERR_KVM_PERMISSION;

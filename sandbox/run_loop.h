@@ -1,9 +1,9 @@
 /*
  * run_loop.h — the vCPU exit loop: KVM_RUN until the guest rings the
  * doorbell, fails, or runs out of wall time or exits. MMIO exits in the
- * virtio-mmio window go to the transport; the doorbell (the one port
- * the guest may use, with the one value) ends the run successfully;
- * everything else ends it with its own error.
+ * virtio-mmio window go to the transport; the doorbell (one MMIO write
+ * of the one value to GUEST_DOORBELL_GPA) ends the run successfully;
+ * everything else, port I/O included, ends it with its own error.
  *
  * Not reentrant: the wall-time budget uses ITIMER_REAL/SIGALRM (the
  * previous handler and timer are restored before returning, and SIGALRM

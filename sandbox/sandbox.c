@@ -34,6 +34,7 @@ uint64_t sandbox_ram_bytes(uint32_t cluster_size)
 		return 0;
 	if (__builtin_mul_overflow((uint64_t)cluster_size, (uint64_t)2, &need) ||
 	    __builtin_add_overflow(need, GUEST_SCRATCH_GPA, &need) ||
+	    __builtin_add_overflow(need, (uint64_t)GUEST_WORK_BYTES, &need) ||
 	    __builtin_add_overflow(need, RAM_ALIGN - 1u, &ram))
 		return 0;
 	return ram & ~(RAM_ALIGN - 1u);
@@ -44,17 +45,21 @@ static bool config_ok(const struct sandbox_config *cfg,
 {
 	return cfg != NULL && out != NULL && out->staged != NULL &&
 	       cfg->image_fd >= 0 && cluster_ok(cfg->cluster_size) &&
-	       cfg->preprobe != NULL && cfg->guest != NULL &&
-	       cfg->guest_len != 0 && cfg->guest_len <= GUEST_IMAGE_MAX;
+	       cfg->preprobe != NULL && cfg->guest.image != NULL &&
+	       cfg->guest.len != 0 && cfg->guest.len <= GUEST_IMAGE_MAX &&
+	       cfg->guest.text_len != 0 &&
+	       cfg->guest.text_len <= cfg->guest.ro_len &&
+	       cfg->guest.ro_len <= GUEST_IMAGE_MAX &&
+	       cfg->guest.text_len % 4096u == 0 && cfg->guest.ro_len % 4096u == 0;
 }
 
 static bool load_guest(struct guest_mem *m, const struct sandbox_config *cfg,
 		       uint64_t ram)
 {
-	uint8_t *img = guest_mem_range(m, GUEST_IMAGE_GPA, cfg->guest_len);
+	uint8_t *img = guest_mem_range(m, GUEST_IMAGE_GPA, cfg->guest.len);
 	if (img == NULL)
 		return false;
-	memcpy(img, cfg->guest, cfg->guest_len);
+	memcpy(img, cfg->guest.image, cfg->guest.len);
 
 	struct guest_params p;
 	memset(&p, 0, sizeof(p));
@@ -101,7 +106,13 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 		err = SANDBOX_ERR_VM_SETUP;
 		goto done;
 	}
-	err = kvm_cpu_setup_long_mode(&vm, GUEST_IMAGE_GPA, GUEST_STACK_TOP);
+	const struct guest_image_layout layout = {
+		.entry = GUEST_IMAGE_GPA,
+		.text_end = GUEST_IMAGE_GPA + cfg->guest.text_len,
+		.ro_end = GUEST_IMAGE_GPA + cfg->guest.ro_len,
+		.stack_top = GUEST_STACK_TOP,
+	};
+	err = kvm_cpu_setup_long_mode(&vm, &layout);
 	if (err != SANDBOX_OK)
 		goto done;
 
@@ -110,6 +121,13 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 			 cfg->preprobe, cfg->cluster_size, &stage);
 	struct virtio_mmio mmio;
 	vmmio_init(&mmio, &vblk_device_ops, &blk, &vm.mem);
+	/* The device is handed over initialised: set-up by the guest would
+	 * cost about 27 exits (docs/sandbox.md, "Exits"). */
+	if (vmmio_preconfigure(&mmio, GUEST_VQ_SIZE, GUEST_VQ_DESC_GPA,
+			       GUEST_VQ_AVAIL_GPA, GUEST_VQ_USED_GPA) != VMMIO_OK) {
+		err = SANDBOX_ERR_VM_SETUP;
+		goto done;
+	}
 
 	/* VM, memory and vCPU exist; the guest has not run yet. */
 	if (cfg->after_setup != NULL) {
@@ -146,13 +164,32 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 	memcpy(out->written, stage.written, sizeof(out->written));
 	out->sectors_written = staging_sectors_written(&stage);
 	out->write_requests = stage.write_requests;
-	if (blk.bad_write)
+	out->notifies = mmio.notifies;
+	out->requests = blk.requests;
+	out->mmio_exits = st.mmio_exits;
+	if (!kvm_cpu_system_area_intact(&vm))
+		err = SANDBOX_ERR_SYSTEM_AREA;
+	else if (blk.bad_write)
 		err = SANDBOX_ERR_BAD_WRITE;
 	else if (blk.header_changed || blk.file_shrank)
 		err = SANDBOX_ERR_HEADER_CHANGED;
 
 done:
+	out->elapsed_ns = run_loop_now_ns() - t0;
+	if (cfg->defer_teardown) {
+		out->vm = vm;
+		out->vm_alive = true;
+		return err;
+	}
 	kvm_vm_destroy(&vm);
 	out->elapsed_ns = run_loop_now_ns() - t0;
 	return err;
+}
+
+void sandbox_release(struct sandbox_outcome *out)
+{
+	if (out == NULL || !out->vm_alive)
+		return;
+	kvm_vm_destroy(&out->vm);
+	out->vm_alive = false;
 }

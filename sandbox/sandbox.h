@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 #include "sandbox/guest_abi.h"
+#include "sandbox/kvm_path.h"
+#include "sandbox/kvm_vm.h"
 #include "sandbox/sandbox_err.h"
 #include "sandbox/staging.h"
 #include "src/amend/amend_request.h"
@@ -27,8 +29,28 @@
 extern "C" {
 #endif
 
-#define SANDBOX_DEFAULT_BUDGET_NS 2000000000ULL /* 2 s wall time */
-#define SANDBOX_DEFAULT_MAX_EXITS 10000u
+/* A header-only guest needs three exits (read the header, write its
+ * patches, ring the doorbell) and about a millisecond; timer interrupts
+ * add about one exit per millisecond it runs (docs/sandbox.md). */
+#define SANDBOX_DEFAULT_BUDGET_NS 1000000000ULL /* 1 s wall time */
+#define SANDBOX_DEFAULT_MAX_EXITS 1000u
+
+/* A flat guest image (built by guest/guest.bzl) and where its page
+ * permissions change, in bytes from its start (multiples of 4 KiB,
+ * 0 < text_len <= ro_len <= GUEST_IMAGE_MAX): code [0, text_len) is
+ * mapped read + execute, [text_len, ro_len) read-only, the rest (data,
+ * .bss) read + write, never executable. */
+struct sandbox_guest {
+	const uint8_t *image;
+	size_t len;                  /* 1 .. GUEST_IMAGE_MAX */
+	size_t text_len;
+	size_t ro_len;
+};
+
+/* The sandbox_guest of an image embedded by guest_image(symbol = sym). */
+#define SANDBOX_EMBEDDED_GUEST(sym)                                       \
+	{ sym##_start, (size_t)(sym##_end - sym##_start), sym##_text_len, \
+	  sym##_ro_len }
 
 struct sandbox_config {
 	int image_fd;                /* readable; only pread is used */
@@ -36,8 +58,7 @@ struct sandbox_config {
 	uint32_t cluster_size;       /* power of two, 512 .. 2 MiB */
 	const uint8_t *preprobe;     /* the header cluster as the host read it */
 	struct amend_request request;
-	const uint8_t *guest;        /* flat guest image */
-	size_t guest_len;            /* 1 .. GUEST_IMAGE_MAX */
+	struct sandbox_guest guest;  /* the program to run */
 	uint64_t budget_ns;          /* 0: SANDBOX_DEFAULT_BUDGET_NS */
 	uint32_t max_exits;          /* 0: SANDBOX_DEFAULT_MAX_EXITS */
 	/* Optional (NULL: skipped). Called exactly once, after the VM, its
@@ -47,6 +68,12 @@ struct sandbox_config {
 	 * sandbox_run() returns that code. */
 	enum sandbox_err (*after_setup)(void *ctx);
 	void *after_setup_ctx;
+	/* false (default): sandbox_run() tears the VM down before it
+	 * returns. true: the VM is left in out->vm, if it got that far, for
+	 * sandbox_release(), which may run on another thread while the
+	 * caller goes on (destroying a VM costs about half a millisecond of
+	 * kernel time: the CLI overlaps it with the commit). */
+	bool defer_teardown;
 };
 
 struct sandbox_outcome {
@@ -65,26 +92,37 @@ struct sandbox_outcome {
 	bool bad_write;              /* a write outside the header cluster */
 	uint32_t reads;              /* pread calls made for the guest */
 	uint64_t read_bytes;
-	uint32_t exits;              /* VM exits */
+	uint32_t exits;              /* VM exits (KVM_RUN returns) */
+	uint32_t mmio_exits;         /* of which MMIO (notifications, doorbell) */
+	uint32_t notifies;           /* queue notifications */
+	uint32_t requests;           /* virtio-blk requests served */
 	uint64_t elapsed_ns;         /* VM create -> result (or failure) */
 	uint64_t run_ns;             /* first KVM_RUN -> last exit */
 	uint64_t guest_rip;          /* vCPU rip when the run ended (diagnostics) */
+	struct kvm_vm vm;            /* defer_teardown: the VM to release... */
+	bool vm_alive;               /* ...while this is true */
 };
 
-/* "/dev/kvm", the one pathname sandbox_run() opens. It lives in read-only
- * data; the seccomp policy binds openat() to this address ($kvm_path). */
-extern const char sandbox_kvm_path[];
-
-/* The guest RAM size used for a cluster size (0 if invalid). */
+/* The guest RAM size used for a cluster size (0 if invalid): the low
+ * 2 MiB, two header clusters and GUEST_WORK_BYTES of table-walk memory,
+ * rounded up to 2 MiB. Mapped with MAP_NORESERVE: only what the guest
+ * touches is ever allocated. */
 uint64_t sandbox_ram_bytes(uint32_t cluster_size);
 
 /* Run the guest. SANDBOX_OK only if the guest rang the doorbell with no
  * bad write and no header change; the outcome is filled as far as the
  * run got in every case (staged is always initialised once the config
  * is valid). Precedence when several things went wrong: CONFIG/KVM/
- * VM_SETUP, then BAD_WRITE, then HEADER_CHANGED, then the run error. */
+ * VM_SETUP, then SYSTEM_AREA, then BAD_WRITE, then HEADER_CHANGED, then
+ * the run error. */
 enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 			     struct sandbox_outcome *out);
+
+/* Tear down the VM sandbox_run() left alive in `out` (defer_teardown);
+ * does nothing if there is none. Closes the vCPU, VM and /dev/kvm
+ * descriptors and unmaps guest memory and the run area; allocates and
+ * frees nothing, so it may run on a thread that has never used malloc. */
+void sandbox_release(struct sandbox_outcome *out);
 
 #ifdef __cplusplus
 }

@@ -26,12 +26,13 @@ enum sandbox_err {
 	SANDBOX_ERR_GUEST_ENTRY_FAILED,/* KVM_EXIT_FAIL_ENTRY */
 	SANDBOX_ERR_GUEST_INTERNAL,    /* KVM_EXIT_INTERNAL_ERROR (e.g. emulation failure) */
 	SANDBOX_ERR_UNEXPECTED_EXIT,   /* any other exit reason, or KVM_RUN failing */
-	SANDBOX_ERR_BAD_DOORBELL,      /* doorbell port with wrong size/direction/value */
-	SANDBOX_ERR_BAD_PORT_IO,       /* port I/O to any other port */
+	SANDBOX_ERR_BAD_DOORBELL,      /* doorbell access with wrong size/direction/offset/value */
+	SANDBOX_ERR_BAD_PORT_IO,       /* port I/O (none is part of the protocol) */
 	SANDBOX_ERR_BAD_MMIO,          /* MMIO outside the virtio-mmio window */
 	SANDBOX_ERR_DEVICE_PROTOCOL,   /* virtio-mmio/virtio-blk protocol violation */
 	SANDBOX_ERR_BAD_WRITE,         /* guest wrote outside the header cluster */
 	SANDBOX_ERR_HEADER_CHANGED,    /* guest read a header that differs from the pre-probe, or the file shrank under the run */
+	SANDBOX_ERR_SYSTEM_AREA,       /* the guest's GDT or page tables changed (the CPU should have prevented it) */
 	SANDBOX_ERR_COUNT_
 };
 

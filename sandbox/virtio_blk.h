@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define VBLK_QUEUE_NUM_MAX 16u
+#define VBLK_QUEUE_NUM_MAX 256u
 
 /* Why the device gave up on the queue (a device protocol error). */
 enum vblk_dev_err {

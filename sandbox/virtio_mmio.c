@@ -202,6 +202,36 @@ static enum vmmio_err reg_write(struct virtio_mmio *t, uint32_t off,
 	}
 }
 
+enum vmmio_err vmmio_preconfigure(struct virtio_mmio *t, uint32_t num,
+				  uint64_t desc_gpa, uint64_t avail_gpa,
+				  uint64_t used_gpa)
+{
+	device_reset(t);
+	t->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+		    VIRTIO_STATUS_FEATURES_OK;
+	t->drv_features = t->ops->features;
+	t->q.num = num;
+	t->q.desc_gpa = desc_gpa;
+	t->q.avail_gpa = avail_gpa;
+	t->q.used_gpa = used_gpa;
+	t->queue_err = virtq_activate(&t->q, t->mem, t->ops->queue_num_max);
+	if (t->queue_err != VQ_OK) {
+		device_reset(t);
+		return VMMIO_ERR_QUEUE;
+	}
+	t->status |= VIRTIO_STATUS_DRIVER_OK;
+	return VMMIO_OK;
+}
+
+enum vmmio_err vmmio_flush(struct virtio_mmio *t)
+{
+	if (!t->q.ready || (t->status & VIRTIO_STATUS_DRIVER_OK) == 0 ||
+	    (t->status & VIRTIO_STATUS_FAILED) != 0)
+		return VMMIO_OK;   /* no queue to serve: nothing to do */
+	t->flushes++;
+	return t->ops->queue_notify(t->dev, &t->q) ? VMMIO_OK : VMMIO_ERR_DEVICE;
+}
+
 enum vmmio_err vmmio_access(struct virtio_mmio *t, uint64_t offset,
 			    uint8_t *data, uint32_t len, bool is_write)
 {

@@ -61,12 +61,29 @@ struct virtio_mmio {
 	uint32_t queue_sel;
 	uint32_t irq_status;
 	uint32_t notifies;
+	uint32_t flushes;        /* vmmio_flush() calls that served the queue */
 	enum vq_err queue_err;
 	struct virtq q;
 };
 
 void vmmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops,
 		void *dev, const struct guest_mem *mem);
+
+/* Hand the device over ready to use, as a driver leaves it after a full
+ * initialisation: status ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK,
+ * the device's feature bits accepted, queue 0 of `num` entries at the
+ * given rings (checked by virtq_activate() exactly as when a guest sets
+ * it up). The guest then needs no register access before its first
+ * notification; it may still reset the device and set it up again.
+ * VMMIO_ERR_QUEUE (device left reset) if the rings are refused. */
+enum vmmio_err vmmio_preconfigure(struct virtio_mmio *t, uint32_t num,
+				  uint64_t desc_gpa, uint64_t avail_gpa,
+				  uint64_t used_gpa);
+
+/* Serve queue 0 as a notification would, if it is ready (else do
+ * nothing): the run loop calls it when the guest rings the doorbell, so
+ * the guest's last requests (its writes) cost no exit of their own. */
+enum vmmio_err vmmio_flush(struct virtio_mmio *t);
 
 /* One guest access of `len` bytes at `offset` into the register window.
  * Reads fill data[0..len) (little-endian); writes take it from there. */

@@ -41,14 +41,18 @@ enum lockdown_profile {
 	LOCKDOWN_PROFILE_RUN = 2,
 };
 
+/* Where the CLI pins "/dev/kvm" (sandbox/kvm_path.h: the same address). */
+#define LOCKDOWN_KVM_PATH_ADDR 0x10000000UL
+
 /* Run-time values of the policy's variables. */
 struct lockdown_binding {
 	int image_fd;       /* $image_fd: the open, locked image; every lower
 			     * descriptor must be open too (0, 1, 2), and no
 			     * higher one, when lockdown_apply() runs */
 	const char *kvm_path; /* $kvm_path: the one pathname openat() may
-			     * take, by address: a string "/dev/kvm" in the
-			     * binary's read-only data (sandbox_kvm_path) */
+			     * take, by address: a read-only "/dev/kvm" below
+			     * every mapping the process unmaps (the CLI's is
+			     * pinned at LOCKDOWN_KVM_PATH_ADDR) */
 	uint64_t header_last_sector; /* $header_last_sector: the highest
 			     * offset pwrite64 may write its one sector at */
 };

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -113,6 +114,9 @@ static const struct symbol symbols[] = {
 	SYM(CLOCK_REALTIME),
 	SYM(CLOCK_MONOTONIC),
 	SYM(CLOCK_BOOTTIME),
+	/* futex operations (the CLI's helper thread). */
+	SYM(FUTEX_WAIT_PRIVATE),
+	SYM(FUTEX_WAKE_PRIVATE),
 	/* prctl and seccomp. */
 	SYM(PR_SET_NO_NEW_PRIVS),
 	SYM(PR_GET_NO_NEW_PRIVS),

@@ -110,6 +110,10 @@ enum args_err amend_args_parse(int argc, char *const argv[],
 			out->quiet = true;
 			continue;
 		}
+		if (strcmp(a, "--stats") == 0) {
+			out->stats = true;
+			continue;
+		}
 		if (a[1] == 'f' || a[1] == 'o') {
 			kind = a[1];
 			val = a[2] ? a + 2 : NULL;

@@ -47,6 +47,7 @@ enum output_mode { OUTPUT_HUMAN = 0, OUTPUT_JSON = 1 };
 struct amend_args {
 	struct amend_request request;
 	bool quiet;
+	bool stats;                /* --stats: the sandbox's counters on stderr */
 	enum output_mode output;
 	bool format_forced;        /* -f qcow2 given */
 	const char *filename;      /* points into argv */

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox/sandbox.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -17,11 +19,7 @@ int amend_main(int argc, char *const argv[]);
 
 /* The guest program run in the sandbox (the embedded amend.bin in the
  * shipped binary). */
-struct guest_blob {
-	const uint8_t *data;
-	size_t len;
-};
-struct guest_blob amend_guest_blob(void);
+struct sandbox_guest amend_guest_blob(void);
 
 void amend_usage(void);
 

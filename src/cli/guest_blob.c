@@ -6,11 +6,9 @@
 #include "guest/amend_embedded.h"
 #include "src/cli/amend_cmd.h"
 
-struct guest_blob amend_guest_blob(void)
+struct sandbox_guest amend_guest_blob(void)
 {
-	struct guest_blob b;
+	struct sandbox_guest g = SANDBOX_EMBEDDED_GUEST(instar_amend_bin);
 
-	b.data = instar_amend_bin_start;
-	b.len = (size_t)(instar_amend_bin_end - instar_amend_bin_start);
-	return b;
+	return g;
 }

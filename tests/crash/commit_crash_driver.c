@@ -24,28 +24,14 @@
 #include <unistd.h>
 
 #include "sandbox/commit.h"
+#include "sandbox/guest_abi.h"
 #include "sandbox/commit_fault.h"
 #include "sandbox/image_file.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_request.h"
 #include "src/amend/amend_scan.h"
 #include "src/qcow2/qcow2_header.h"
-
-/* The table scan's reads, straight from the file (test code). */
-static bool read_file(void *ctx, uint64_t offset, uint8_t *buf, uint32_t len)
-{
-	const struct image_file *img = ctx;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(img->fd, buf + done, len - done,
-				  (off_t)(offset + done));
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
-}
+#include "tests/tools/table_reader.h"
 
 static int parse_options(const char *s, struct amend_request *req)
 {
@@ -125,13 +111,15 @@ int main(int argc, char **argv)
 	memset(&scan, 0, sizeof(scan));
 	if (amend_needs_scan(img.cluster, img.cluster_len, &req)) {
 		struct qcow2_header *h = malloc(sizeof(*h));
-		uint8_t *scratch = malloc(img.cluster_len);
+		uint8_t *scratch = malloc(GUEST_WORK_BYTES);
+		struct table_file tf = { img.fd, img.size, 0, 0 };
+		const struct qcow2_io io = { table_file_read, &tf, TABLE_BATCH };
 
 		st = AMEND_ERR_PARSE;
 		if (h != NULL && scratch != NULL &&
 		    qcow2_parse(img.cluster, img.cluster_len, h) == QCOW2_OK)
-			st = amend_scan_tables(h, img.size, read_file, &img,
-					       scratch, &scan);
+			st = amend_scan_tables(h, img.size, &io, scratch,
+					       GUEST_WORK_BYTES, &scan);
 		free(h);
 		free(scratch);
 		if (st != AMEND_CHANGED) {

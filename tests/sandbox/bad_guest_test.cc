@@ -22,6 +22,15 @@
 #include "tests/sandbox/bad_guests/spin_embedded.h"
 #include "tests/sandbox/bad_guests/triple_fault_embedded.h"
 #include "tests/sandbox/bad_guests/write_outside_embedded.h"
+#include "tests/sandbox/bad_guests/notify_storm_embedded.h"
+#include "tests/sandbox/bad_guests/write_params_embedded.h"
+#include "tests/sandbox/bad_guests/write_code_embedded.h"
+#include "tests/sandbox/bad_guests/exec_data_embedded.h"
+#include "tests/sandbox/bad_guests/syscall_insn_embedded.h"
+#include "tests/sandbox/bad_guests/forged_iret_embedded.h"
+#include "tests/sandbox/bad_guests/write_gdt_embedded.h"
+#include "tests/sandbox/bad_guests/read_page_table_embedded.h"
+#include "tests/sandbox/bad_guests/write_page_table_embedded.h"
 #include "sandbox/validate.h"
 #include "src/qcow2/qcow2_header.h"
 #include "tests/sandbox/kvm_harness.h"
@@ -45,13 +54,8 @@ using sandbox_test::RunGuest;
 using sandbox_test::RunResult;
 using sandbox_test::SandboxErrName;
 
-struct Blob {
-  const unsigned char *start;
-  const unsigned char *end;
-  size_t len() const { return static_cast<size_t>(end - start); }
-};
-
-#define BLOB(g) Blob{instar_bad_##g##_start, instar_bad_##g##_end}
+using Blob = sandbox_guest;
+#define BLOB(g) sandbox_guest SANDBOX_EMBEDDED_GUEST(instar_bad_##g)
 
 constexpr amend_request kUpgrade{AMEND_COMPAT_V3, AMEND_LAZY_KEEP};
 
@@ -66,9 +70,9 @@ class BadGuestTest : public ::testing::Test {
     unlink(img_.path.c_str());
   }
   RunResult Run(Blob b, uint64_t budget_ns = 0, uint32_t max_exits = 0) {
-    EXPECT_GT(b.len(), 0u);
-    EXPECT_LE(b.len(), GUEST_IMAGE_MAX);
-    RunResult r = RunGuest(img_, b.start, b.len(), kUpgrade, budget_ns, max_exits);
+    EXPECT_GT(b.len, 0u);
+    EXPECT_LE(b.len, GUEST_IMAGE_MAX);
+    RunResult r = RunGuest(img_, b, kUpgrade, budget_ns, max_exits);
     EXPECT_TRUE(r.file_unchanged) << "the image file was modified";
     return r;
   }
@@ -106,9 +110,11 @@ TEST_F(BadGuestTest, WriteOutsideHeaderCluster) {
   EXPECT_EQ(r.staged, img_.preprobe);
 }
 
+// hlt is privileged: at CPL3 it faults, and without an IDT the guest
+// crashes; it cannot park the vCPU.
 TEST_F(BadGuestTest, HaltWithoutDoorbell) {
   RunResult r = Run(BLOB(halt));
-  EXPECT_EQ(r.err, SANDBOX_ERR_GUEST_HALTED) << SandboxErrName(r.err);
+  EXPECT_EQ(r.err, SANDBOX_ERR_GUEST_SHUTDOWN) << SandboxErrName(r.err);
   EXPECT_FALSE(r.out.result_present);
 }
 
@@ -118,9 +124,52 @@ TEST_F(BadGuestTest, WrongDoorbellValue) {
   EXPECT_FALSE(r.out.result_present);
 }
 
+// Port I/O at CPL3 with IOPL 0 and no I/O bitmap is refused by the CPU.
 TEST_F(BadGuestTest, OtherPort) {
   RunResult r = Run(BLOB(other_port));
-  EXPECT_EQ(r.err, SANDBOX_ERR_BAD_PORT_IO) << SandboxErrName(r.err);
+  EXPECT_EQ(r.err, SANDBOX_ERR_GUEST_SHUTDOWN) << SandboxErrName(r.err);
+  EXPECT_EQ(r.out.exits, 1u) << "the port access never reached the host";
+}
+
+// What CPL3 adds: the guest cannot write (or read) its page tables or
+// GDT, reach CPL0 through a forged iret frame or syscall, execute its
+// data, patch its code or rewrite its parameter page. Each attempt is a
+// fault the guest cannot handle: the run ends with a triple fault, and
+// the host finds the GDT and page tables exactly as it wrote them (else
+// the error would be SYSTEM_AREA).
+struct EscapeCase {
+  const char *name;
+  sandbox_guest guest;
+};
+
+class CpuEscape : public BadGuestTest, public ::testing::WithParamInterface<EscapeCase> {};
+
+TEST_P(CpuEscape, FaultsAndLeavesTheSystemAreaIntact) {
+  RunResult r = Run(GetParam().guest);
+  EXPECT_EQ(r.err, SANDBOX_ERR_GUEST_SHUTDOWN) << SandboxErrName(r.err);
+  EXPECT_FALSE(r.out.result_present);
+  EXPECT_EQ(r.out.exits, 1u) << "the guest reached the host before it faulted";
+  EXPECT_EQ(r.staged, img_.preprobe);
+}
+
+#define ESCAPE(g) EscapeCase{#g, SANDBOX_EMBEDDED_GUEST(instar_bad_##g)}
+
+INSTANTIATE_TEST_SUITE_P(Cpl3, CpuEscape,
+                         ::testing::Values(ESCAPE(write_page_table), ESCAPE(read_page_table),
+                                           ESCAPE(write_gdt), ESCAPE(forged_iret),
+                                           ESCAPE(syscall_insn), ESCAPE(exec_data),
+                                           ESCAPE(write_code), ESCAPE(write_params),
+                                           ESCAPE(triple_fault)),
+                         [](const ::testing::TestParamInfo<EscapeCase> &i) {
+                           return std::string(i.param.name);
+                         });
+
+// Each notification is a VM exit; one with nothing on the queue is no
+// protocol error, so only the exit budget ends the flood.
+TEST_F(BadGuestTest, NotifyStormHitsExitBudget) {
+  RunResult r = Run(BLOB(notify_storm), 0, 200);
+  EXPECT_EQ(r.err, SANDBOX_ERR_GUEST_EXIT_BUDGET) << SandboxErrName(r.err);
+  EXPECT_EQ(r.out.exits, 200u);
 }
 
 TEST_F(BadGuestTest, MmioStormHitsExitBudget) {

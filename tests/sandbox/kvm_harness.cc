@@ -46,7 +46,7 @@ int OpenFdCount() {
   return n;
 }
 
-RunResult RunGuest(const Image &img, const uint8_t *blob, size_t blob_len,
+RunResult RunGuest(const Image &img, const sandbox_guest &guest,
                    amend_request req, uint64_t budget_ns, uint32_t max_exits,
                    const std::vector<uint8_t> &preprobe_override) {
   RunResult r;
@@ -60,8 +60,7 @@ RunResult RunGuest(const Image &img, const uint8_t *blob, size_t blob_len,
   cfg.cluster_size = img.cluster_size;
   cfg.preprobe = preprobe_override.empty() ? img.preprobe.data() : preprobe_override.data();
   cfg.request = req;
-  cfg.guest = blob;
-  cfg.guest_len = blob_len;
+  cfg.guest = guest;
   cfg.budget_ns = budget_ns;
   cfg.max_exits = max_exits;
   r.out.staged = r.staged.data();
@@ -92,6 +91,7 @@ const char *SandboxErrName(sandbox_err e) {
     case SANDBOX_ERR_DEVICE_PROTOCOL: return "DEVICE_PROTOCOL";
     case SANDBOX_ERR_BAD_WRITE: return "BAD_WRITE";
     case SANDBOX_ERR_HEADER_CHANGED: return "HEADER_CHANGED";
+    case SANDBOX_ERR_SYSTEM_AREA: return "SYSTEM_AREA";
     case SANDBOX_ERR_COUNT_: break;
   }
   return "?";

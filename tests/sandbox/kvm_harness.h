@@ -34,9 +34,9 @@ struct RunResult {
   bool file_unchanged = false;
 };
 
-// Run `blob` on `img` with `req`. preprobe_override, if non-empty,
+// Run `guest` on `img` with `req`. preprobe_override, if non-empty,
 // replaces the pre-probe bytes passed to the sandbox.
-RunResult RunGuest(const Image &img, const uint8_t *blob, size_t blob_len,
+RunResult RunGuest(const Image &img, const sandbox_guest &guest,
                    amend_request req, uint64_t budget_ns = 0,
                    uint32_t max_exits = 0,
                    const std::vector<uint8_t> &preprobe_override = {});

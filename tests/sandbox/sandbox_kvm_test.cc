@@ -20,6 +20,7 @@
 #include "src/amend/amend_plan.h"
 #include "src/qcow2/qcow2_header.h"
 #include "tests/sandbox/kvm_harness.h"
+#include "tests/tools/table_reader.h"
 #include "tests/sandbox/test_util.h"
 
 namespace {
@@ -34,10 +35,9 @@ using sandbox_test::SandboxErrName;
 // separately so a slow guest shows up as its own failure.
 constexpr uint64_t kCorrectnessBudgetNs = 120000000000ull;
 
-const uint8_t *Blob() { return instar_amend_bin_start; }
-size_t BlobLen() {
-  return static_cast<size_t>(instar_amend_bin_end - instar_amend_bin_start);
-}
+const sandbox_guest kAmend = SANDBOX_EMBEDDED_GUEST(instar_amend_bin);
+const uint8_t *Blob() { return kAmend.image; }
+size_t BlobLen() { return kAmend.len; }
 
 TEST(KvmEnvironment, DevKvmIsUsable) {
   int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -49,10 +49,16 @@ TEST(KvmEnvironment, DevKvmIsUsable) {
 TEST(EmbeddedGuest, FitsTheImageWindow) {
   EXPECT_GT(BlobLen(), 64u);
   EXPECT_LE(BlobLen(), GUEST_IMAGE_MAX);
-  // entry.S starts with cli; movabs $GUEST_STACK_TOP, %rsp.
+  // entry.S starts with xor %ebp, %ebp (no cli: the guest runs at CPL3).
   ASSERT_GE(BlobLen(), 2u);
-  EXPECT_EQ(Blob()[0], 0xfa);
-  EXPECT_EQ(Blob()[1], 0x48);
+  EXPECT_EQ(Blob()[0], 0x31);
+  EXPECT_EQ(Blob()[1], 0xed);
+  // Code, read-only data and data on their own pages.
+  EXPECT_GT(kAmend.text_len, 0u);
+  EXPECT_EQ(kAmend.text_len % 4096u, 0u);
+  EXPECT_EQ(kAmend.ro_len % 4096u, 0u);
+  EXPECT_LE(kAmend.text_len, kAmend.ro_len);
+  EXPECT_LE(kAmend.ro_len, GUEST_IMAGE_MAX);
   // Page-aligned in .rodata (guest.bzl uses .balign 4096).
   EXPECT_EQ(reinterpret_cast<uintptr_t>(Blob()) % 4096u, 0u);
 }
@@ -80,16 +86,12 @@ void ExpectMatchesPlanner(const Image &img, amend_request req, const RunResult &
   if (amend_needs_scan(img.preprobe.data(), img.preprobe.size(), &req)) {
     qcow2_header h;
     ASSERT_EQ(qcow2_parse(img.preprobe.data(), img.preprobe.size(), &h), QCOW2_OK);
-    auto read = [](void *ctx, uint64_t off, uint8_t *buf, uint32_t len) -> bool {
-      const auto *bytes = static_cast<const std::vector<uint8_t> *>(ctx);
-      for (uint32_t i = 0; i < len; i++)
-        buf[i] = off + i < bytes->size() ? (*bytes)[off + i] : 0;
-      return true;
-    };
-    std::vector<uint8_t> scratch(img.cluster_size);
-    ASSERT_EQ(amend_scan_tables(&h, img.bytes.size(), read,
-                                const_cast<std::vector<uint8_t> *>(&img.bytes),
-                                scratch.data(), &scan),
+    table_mem tm = {img.bytes.data(), img.bytes.size(), 0, 0};
+    const qcow2_io io = {table_mem_read, &tm, TABLE_BATCH};
+    std::vector<uint64_t> work(GUEST_WORK_BYTES / 8);
+    ASSERT_EQ(amend_scan_tables(&h, img.bytes.size(), &io,
+                                reinterpret_cast<uint8_t *>(work.data()), GUEST_WORK_BYTES,
+                                &scan),
               AMEND_CHANGED);
     scanned = &scan;
   }
@@ -153,7 +155,7 @@ TEST_P(AmendGuestTest, MatchesHostPlanner) {
   ASSERT_TRUE(MakeQcow2(GetParam().create_opts, "64M", &img));
   int fds = sandbox_test::OpenFdCount();
   // Correctness only: a generous budget. Speed is FinishesInDefaultBudget's.
-  RunResult r = RunGuest(img, Blob(), BlobLen(), GetParam().req, kCorrectnessBudgetNs);
+  RunResult r = RunGuest(img, kAmend, GetParam().req, kCorrectnessBudgetNs);
   EXPECT_EQ(sandbox_test::OpenFdCount(), fds) << "fd leak";
   ExpectMatchesPlanner(img, GetParam().req, r);
   std::cout << "[ timing ] " << GetParam().name << ": sandbox_run " << r.out.elapsed_ns / 1000
@@ -192,7 +194,7 @@ class FinishesInDefaultBudget : public ::testing::TestWithParam<const char *> {}
 TEST_P(FinishesInDefaultBudget, Upgrade) {
   Image img;
   ASSERT_TRUE(MakeQcow2(std::string("compat=0.10,cluster_size=") + GetParam(), "64M", &img));
-  RunResult r = RunGuest(img, Blob(), BlobLen(), {AMEND_COMPAT_V3, AMEND_LAZY_KEEP});
+  RunResult r = RunGuest(img, kAmend, {AMEND_COMPAT_V3, AMEND_LAZY_KEEP});
   EXPECT_EQ(r.err, SANDBOX_OK) << SandboxErrName(r.err) << " after " << r.out.run_ns / 1000
                                << " us, rip=0x" << std::hex << r.out.guest_rip;
   EXPECT_EQ(r.out.result.action, GUEST_ACTION_AMENDED);
@@ -212,7 +214,7 @@ TEST(AmendGuest, UpgradeIsWhatQemuImgReads) {
   Image img;
   ASSERT_TRUE(MakeQcow2("compat=0.10", "64M", &img));
   amend_request req{AMEND_COMPAT_V3, AMEND_LAZY_ON};
-  RunResult r = RunGuest(img, Blob(), BlobLen(), req, kCorrectnessBudgetNs);
+  RunResult r = RunGuest(img, kAmend, req, kCorrectnessBudgetNs);
   ASSERT_EQ(r.err, SANDBOX_OK) << SandboxErrName(r.err);
   EXPECT_TRUE(r.file_unchanged);
   std::string info = QemuInfoOfStaged(img, r.staged);
@@ -225,7 +227,7 @@ TEST(AmendGuest, DowngradeIsWhatQemuImgReads) {
   Image img;
   ASSERT_TRUE(MakeQcow2("compat=1.1,lazy_refcounts=on", "64M", &img));
   amend_request req{AMEND_COMPAT_V2, AMEND_LAZY_KEEP};
-  RunResult r = RunGuest(img, Blob(), BlobLen(), req, kCorrectnessBudgetNs);
+  RunResult r = RunGuest(img, kAmend, req, kCorrectnessBudgetNs);
   ASSERT_EQ(r.err, SANDBOX_OK) << SandboxErrName(r.err);
   EXPECT_TRUE(r.file_unchanged);
   std::string info = QemuInfoOfStaged(img, r.staged);
@@ -240,7 +242,7 @@ TEST(AmendGuest, HeaderChangedSincePreProbe) {
   // another: as if another writer changed the header in between.
   std::vector<uint8_t> pre = img.preprobe;
   pre[img.cluster_size - 1] ^= 0x40;
-  RunResult r = RunGuest(img, Blob(), BlobLen(), {AMEND_COMPAT_V3, AMEND_LAZY_KEEP},
+  RunResult r = RunGuest(img, kAmend, {AMEND_COMPAT_V3, AMEND_LAZY_KEEP},
                          kCorrectnessBudgetNs, 0, pre);
   EXPECT_EQ(r.err, SANDBOX_ERR_HEADER_CHANGED) << SandboxErrName(r.err);
   EXPECT_TRUE(r.out.header_changed);
@@ -257,7 +259,7 @@ TEST(AmendGuest, NotQcow2IsReportedByGuest) {
   ASSERT_TRUE(sandbox_test::WriteFile(img.path, img.bytes));
   img.preprobe.assign(img.bytes.begin(), img.bytes.begin() + img.cluster_size);
   amend_request req{AMEND_COMPAT_V3, AMEND_LAZY_KEEP};
-  RunResult r = RunGuest(img, Blob(), BlobLen(), req);
+  RunResult r = RunGuest(img, kAmend, req);
   ExpectMatchesPlanner(img, req, r);
   EXPECT_EQ(r.out.result.status, static_cast<uint32_t>(AMEND_ERR_NOT_QCOW2));
   unlink(img.path.c_str());
@@ -276,8 +278,7 @@ TEST(AmendGuest, DiskSmallerThanClusterGivesIoError) {
   cfg.cluster_size = img.cluster_size;
   cfg.preprobe = img.preprobe.data();
   cfg.request = {AMEND_COMPAT_V3, AMEND_LAZY_KEEP};
-  cfg.guest = Blob();
-  cfg.guest_len = BlobLen();
+  cfg.guest = kAmend;
   sandbox_outcome out{};
   out.staged = staged.data();
   EXPECT_EQ(sandbox_run(&cfg, &out), SANDBOX_OK);
@@ -298,7 +299,7 @@ TEST(AmendGuest, RepeatedRunsLeakNothing) {
   const int kRuns = 10;
   for (int i = 0; i < kRuns; i++) {
     // A no-op: measures the sandbox itself, not the planner.
-    RunResult r = RunGuest(img, Blob(), BlobLen(), {AMEND_COMPAT_V2, AMEND_LAZY_KEEP});
+    RunResult r = RunGuest(img, kAmend, {AMEND_COMPAT_V2, AMEND_LAZY_KEEP});
     ASSERT_EQ(r.err, SANDBOX_OK) << SandboxErrName(r.err);
     total += r.out.elapsed_ns;
     if (r.out.elapsed_ns > worst) worst = r.out.elapsed_ns;
@@ -317,8 +318,7 @@ TEST(SandboxConfig, RefusesBadConfig) {
   cfg.cluster_size = 65536;
   cfg.preprobe = pre.data();
   cfg.request = {AMEND_COMPAT_V3, AMEND_LAZY_KEEP};
-  cfg.guest = Blob();
-  cfg.guest_len = BlobLen();
+  cfg.guest = kAmend;
   sandbox_outcome out{};
   EXPECT_EQ(sandbox_run(&cfg, nullptr), SANDBOX_ERR_CONFIG);
   EXPECT_EQ(sandbox_run(nullptr, &out), SANDBOX_ERR_CONFIG);
@@ -335,10 +335,19 @@ TEST(SandboxConfig, RefusesBadConfig) {
   c.cluster_size = 4u << 20;
   EXPECT_EQ(sandbox_run(&c, &out), SANDBOX_ERR_CONFIG);
   c = cfg;
-  c.guest_len = GUEST_IMAGE_MAX + 1;
+  c.guest.len = GUEST_IMAGE_MAX + 1;
   EXPECT_EQ(sandbox_run(&c, &out), SANDBOX_ERR_CONFIG);
   c = cfg;
-  c.guest_len = 0;
+  c.guest.len = 0;
+  EXPECT_EQ(sandbox_run(&c, &out), SANDBOX_ERR_CONFIG);
+  c = cfg;
+  c.guest.text_len = 0;  // no code page
+  EXPECT_EQ(sandbox_run(&c, &out), SANDBOX_ERR_CONFIG);
+  c = cfg;
+  c.guest.text_len = 4097;  // not page-aligned
+  EXPECT_EQ(sandbox_run(&c, &out), SANDBOX_ERR_CONFIG);
+  c = cfg;
+  c.guest.ro_len = c.guest.text_len - 4096;  // read-only data before the code's end
   EXPECT_EQ(sandbox_run(&c, &out), SANDBOX_ERR_CONFIG);
   c = cfg;
   c.image_fd = -1;
@@ -349,10 +358,11 @@ TEST(SandboxConfig, RefusesBadConfig) {
 }
 
 TEST(SandboxConfig, RamSize) {
-  EXPECT_EQ(sandbox_ram_bytes(512), 4u << 20);
-  EXPECT_EQ(sandbox_ram_bytes(65536), 4u << 20);
-  EXPECT_EQ(sandbox_ram_bytes(1u << 20), 4u << 20);
-  EXPECT_EQ(sandbox_ram_bytes(2u << 20), 6u << 20);
+  // 2 MiB low memory + two clusters + 32 MiB of walk memory, to 2 MiB.
+  EXPECT_EQ(sandbox_ram_bytes(512), 36u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(65536), 36u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(1u << 20), 36u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(2u << 20), 38u << 20);
   EXPECT_EQ(sandbox_ram_bytes(1000), 0u);
   EXPECT_EQ(sandbox_ram_bytes(0), 0u);
 }

@@ -61,9 +61,7 @@ int main(int argc, char **argv)
 		.preprobe = pre,
 		.request = { .compat = argc > 2 ? (uint32_t)atoi(argv[2]) : 3u,
 			     .lazy = argc > 3 ? (uint32_t)atoi(argv[3]) : 0u },
-		.guest = instar_amend_bin_start,
-		.guest_len = (size_t)(instar_amend_bin_end -
-				      instar_amend_bin_start),
+		.guest = SANDBOX_EMBEDDED_GUEST(instar_amend_bin),
 	};
 	struct sandbox_outcome out = { .staged = staged };
 	marker("<");

@@ -9,6 +9,7 @@
 #define INSTAR_TESTS_SECCOMP_STRACE_CHECK_H
 
 #include <cstddef>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -51,13 +52,16 @@ inline bool EndsWith(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
 
-// Splits the log into calls. Resumed halves ("<... x resumed>") belong to a
-// call already recorded; signals ("---") and exits ("+++") are kept as
-// pseudo-calls named "---" and "+++".
+// Splits the log into calls. A call another thread interrupted comes in
+// two halves ("... <unfinished ...>", later "<... x resumed>...") and is
+// joined into one, at the position of its first half; signals ("---")
+// and exits ("+++") are kept as pseudo-calls named "---" and "+++".
 inline std::vector<StraceCall> ParseStrace(const std::string& log) {
   std::vector<StraceCall> calls;
+  std::map<std::string, size_t> pending;  // pid -> its unfinished call
   std::istringstream in(log);
   std::string raw;
+  const std::string unfinished = " <unfinished ...>";
   while (std::getline(in, raw)) {
     StraceCall c;
     c.line = raw;
@@ -67,7 +71,19 @@ inline std::vector<StraceCall> ParseStrace(const std::string& log) {
       c.pid = rest.substr(0, sp);
       rest = rest.substr(rest.find_first_not_of(" \t", sp));
     }
-    if (rest.empty() || StartsWith(rest, "<...")) continue;
+    if (StartsWith(rest, "<...")) {
+      auto it = pending.find(c.pid);
+      size_t close = rest.find("resumed>");
+      if (it != pending.end() && close != std::string::npos) {
+        StraceCall& first = calls[it->second];
+        first.line = first.line.substr(0, first.line.size() - unfinished.size()) +
+                     rest.substr(close + 8);
+        first.finished = true;
+        pending.erase(it);
+      }
+      continue;
+    }
+    if (rest.empty()) continue;
     if (StartsWith(rest, "+++") || StartsWith(rest, "---")) {
       c.name = rest.substr(0, 3);
       c.finished = true;
@@ -82,7 +98,8 @@ inline std::vector<StraceCall> ParseStrace(const std::string& log) {
       if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) word = false;
     if (!word) continue;
     c.line = rest;
-    c.finished = !EndsWith(rest, "<unfinished ...>");
+    c.finished = !EndsWith(rest, unfinished);
+    if (!c.finished) pending[c.pid] = calls.size();
     calls.push_back(c);
   }
   return calls;

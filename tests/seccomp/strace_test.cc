@@ -222,7 +222,10 @@ std::string Arg(const std::string& line, size_t n) {
 // earlier arguments are buffers strace prints as strings (which may hold
 // ", " themselves).
 std::string ArgFromEnd(const std::string& line, size_t k) {
-  size_t close = line.rfind(") = ");
+  // strace pads the result: ")   = 512".
+  size_t eq = line.rfind(" = ");
+  if (eq == std::string::npos) return "";
+  size_t close = line.rfind(')', eq);
   if (close == std::string::npos) return "";
   size_t end = close;
   for (size_t i = 0;; i++) {
@@ -366,7 +369,9 @@ TEST_F(RealCli, AmendLocksDownBeforeKvmTightensBeforeTheGuestAndStaysInsideThePo
   ASSERT_TRUE(Exited(t.status, 0)) << "status " << t.status << "\nstderr: " << t.err << "\n"
                                    << t.trace.substr(t.trace.size() > 4000 ? t.trace.size() - 4000 : 0);
   EXPECT_EQ(t.out, "Image amended.\n");
-  EXPECT_GT(Count(t.report.after_tighten, "ioctl"), 10u) << "the guest hardly ran";
+  // The guest runs at CPL3 with the device handed over ready: a header-only
+  // amend is two exits (read the header; write it and ring the doorbell).
+  EXPECT_GE(Count(t.report.after_tighten, "ioctl"), 2u) << "the guest never ran";
   EXPECT_GE(Count(t.report.after_tighten, "pwrite64"), 1u) << "the commit happens after tighten";
   EXPECT_GE(Count(t.report.after_tighten, "fdatasync"), 1u) << "the commit is made durable";
   const std::string hdr = ReadAll(image);
@@ -403,7 +408,7 @@ TEST_F(RealCli, RefusalDecidedByTheGuestWritesNothingAndStaysInsideThePolicy) {
   Traced t = Amend("lazy_refcounts=on", image, "refuse");
   EXPECT_TRUE(Exited(t.status, 1)) << "status " << t.status << "\nstderr: " << t.err;
   EXPECT_NE(t.err.find("lazy_refcounts=on requires compat=1.1"), std::string::npos) << t.err;
-  EXPECT_GT(Count(t.report.after_tighten, "ioctl"), 10u) << "the refusal should come from the guest";
+  EXPECT_GE(Count(t.report.after_tighten, "ioctl"), 2u) << "the refusal should come from the guest";
   EXPECT_EQ(Count(t.report.after_filter, "pwrite64"), 0u);
   EXPECT_EQ(Count(t.report.after_filter, "fdatasync"), 0u);
   EXPECT_TRUE(ReadAll(image) == before) << "a refused amend changed the image";
@@ -415,7 +420,7 @@ TEST_F(RealCli, NoOpWritesNothingAndStaysInsideThePolicy) {
   Traced t = Amend("compat=0.10", image, "noop");
   EXPECT_TRUE(Exited(t.status, 0)) << "status " << t.status << "\nstderr: " << t.err;
   EXPECT_EQ(t.out, "No change.\n");
-  EXPECT_GT(Count(t.report.after_tighten, "ioctl"), 10u) << "the no-op should be decided by the guest";
+  EXPECT_GE(Count(t.report.after_tighten, "ioctl"), 2u) << "the no-op should be decided by the guest";
   EXPECT_EQ(Count(t.report.after_filter, "pwrite64"), 0u);
   EXPECT_EQ(Count(t.report.after_filter, "fdatasync"), 0u);
   EXPECT_TRUE(ReadAll(image) == before) << "a no-op changed the image";

@@ -3,7 +3,8 @@
 // once and before the guest, an error from it stops the run before the
 // first KVM_RUN, and with lockdown_tighten() in it a real sandbox_run()
 // (timer, KVM_RUN, teardown) stays inside the second filter. The guest is
-// one `hlt` byte; trusts KVM and the kernel's wait status as witnesses.
+// one `hlt` byte, which at CPL3 is a fault: the run ends with a triple
+// fault. Trusts KVM and the kernel's wait status as witnesses.
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -47,7 +48,7 @@ enum sandbox_err OnSetup(void* p) {
   Hook* h = static_cast<Hook*>(p);
   h->calls++;
   if (h->tighten) {
-    const lockdown_binding b = {h->image_fd, sandbox_kvm_path, kCluster - 512};
+    const lockdown_binding b = {h->image_fd, sandbox_kvm_path(), kCluster - 512};
     h->tightened = lockdown_tighten(&b);
     if (h->tightened != LOCKDOWN_OK) return SANDBOX_ERR_VM_SETUP;
   }
@@ -65,8 +66,10 @@ struct SandboxRun {
     cfg.disk_bytes = kCluster;
     cfg.cluster_size = kCluster;
     cfg.preprobe = preprobe.data();
-    cfg.guest = kHlt;
-    cfg.guest_len = sizeof kHlt;
+    cfg.guest.image = kHlt;
+    cfg.guest.len = sizeof kHlt;
+    cfg.guest.text_len = 4096;
+    cfg.guest.ro_len = 4096;
     cfg.after_setup = hook != nullptr ? OnSetup : nullptr;
     cfg.after_setup_ctx = hook;
     out.staged = staged.data();
@@ -92,7 +95,7 @@ class AfterSetupHook : public ::testing::Test {
 TEST_F(AfterSetupHook, RunsOnceAndBeforeTheGuest) {
   Hook h;
   SandboxRun r(fd_, &h);
-  EXPECT_EQ(r.Go(), SANDBOX_ERR_GUEST_HALTED);
+  EXPECT_EQ(r.Go(), SANDBOX_ERR_GUEST_SHUTDOWN);
   EXPECT_EQ(h.calls, 1);
   EXPECT_GE(r.out.exits, 1u) << "the guest ran after the hook";
 }
@@ -109,7 +112,7 @@ TEST_F(AfterSetupHook, AnErrorStopsTheRunBeforeTheFirstKvmRun) {
 
 TEST_F(AfterSetupHook, WithoutAHookTheRunIsUnchanged) {
   SandboxRun r(fd_, nullptr);
-  EXPECT_EQ(r.Go(), SANDBOX_ERR_GUEST_HALTED);
+  EXPECT_EQ(r.Go(), SANDBOX_ERR_GUEST_SHUTDOWN);
   EXPECT_GE(r.out.exits, 1u);
 }
 
@@ -123,18 +126,19 @@ TEST_F(AfterSetupHook, TightenInTheHookKeepsTheWholeRunInsideThePolicy) {
     h.tighten = true;
     h.image_fd = fd;
     SandboxRun r(fd, &h);
-    const lockdown_binding b = {fd, sandbox_kvm_path, kCluster - 512};
+    if (!sandbox_kvm_path_pin()) return 4;
+    const lockdown_binding b = {fd, sandbox_kvm_path(), kCluster - 512};
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &b) != LOCKDOWN_OK) return 1;
     Say("locked\n");
     enum sandbox_err e = r.Go();
     if (h.calls != 1) return 2;
     if (h.tightened != LOCKDOWN_OK) return 3;
-    if (e != SANDBOX_ERR_GUEST_HALTED) return 10 + static_cast<int>(e);
-    Say("halted under the second filter\n");
+    if (e != SANDBOX_ERR_GUEST_SHUTDOWN) return 10 + static_cast<int>(e);
+    Say("stopped under the second filter\n");
     return 0;
   });
   EXPECT_TRUE(c.ExitedWith(0)) << c.Describe();
-  EXPECT_EQ(c.out, "locked\nhalted under the second filter\n");
+  EXPECT_EQ(c.out, "locked\nstopped under the second filter\n");
 }
 
 }  // namespace

@@ -31,10 +31,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "sandbox/guest_abi.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_request.h"
 #include "src/amend/amend_status.h"
 #include "src/qcow2/qcow2_header.h"
+#include "tests/tools/table_reader.h"
 
 #define MIN_CLUSTER_BITS 9u
 #define MAX_CLUSTER_BITS 21u
@@ -135,24 +137,6 @@ static int write_full(int fd, const uint8_t *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* The table scan's reads, straight from the file (test tool: the real
- * binary does them inside the guest). */
-static bool scan_read(void *ctx, uint64_t off, uint8_t *buf, uint32_t len)
-{
-	int fd = *(int *)ctx;
-	size_t done = 0;
-	while (done < len) {
-		ssize_t r = pread(fd, buf + done, len - done,
-				  (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		done += (size_t)r;
-	}
-	return true;
-}
-
 static int refuse(enum amend_status st)
 {
 	printf("refused %d\n", (int)st);
@@ -230,9 +214,17 @@ int main(int argc, char **argv)
 		if (qcow2_parse(old_cluster, len, &h) != QCOW2_OK ||
 		    fstat(fd, &st_file) != 0)
 			return refuse(AMEND_ERR_PARSE);
+		/* The reads the guest makes through virtio-blk, straight from
+		 * the file (test tool), with the guest's work memory. */
+		struct table_file tf = { fd, (uint64_t)st_file.st_size, 0, 0 };
+		const struct qcow2_io io = { table_file_read, &tf, TABLE_BATCH };
+		uint8_t *work = malloc(GUEST_WORK_BYTES);
+		if (work == NULL)
+			return refuse(AMEND_ERR_SCRATCH);
 		enum amend_status ss = amend_scan_tables(
-			&h, (uint64_t)st_file.st_size, scan_read, &fd,
-			new_cluster, &scan);
+			&h, (uint64_t)st_file.st_size, &io, work,
+			GUEST_WORK_BYTES, &scan);
+		free(work);
 		if (ss != AMEND_CHANGED)
 			return refuse(ss);
 		scanned = &scan;

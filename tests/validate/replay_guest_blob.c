@@ -8,11 +8,9 @@
 #include "src/cli/amend_cmd.h"
 #include "tests/sandbox/bad_guests/replay_tail_embedded.h"
 
-struct guest_blob amend_guest_blob(void)
+struct sandbox_guest amend_guest_blob(void)
 {
-	struct guest_blob b;
+	struct sandbox_guest g = SANDBOX_EMBEDDED_GUEST(instar_bad_replay_tail);
 
-	b.data = instar_bad_replay_tail_start;
-	b.len = (size_t)(instar_bad_replay_tail_end - instar_bad_replay_tail_start);
-	return b;
+	return g;
 }

@@ -1,5 +1,5 @@
 /* bad_doorbell.c — test-only bad guest: fills a plausible result record
- * but rings the doorbell port with the wrong value. */
+ * but rings the doorbell with the wrong value. */
 #include "tests/sandbox/bad_guests/report.h"
 
 void guest_main(void)
@@ -10,6 +10,6 @@ void guest_main(void)
 	r->abi_version = GUEST_ABI_VERSION;
 	r->status = AMEND_NOOP;
 	r->action = GUEST_ACTION_NOOP;
-	guest_outw(GUEST_DOORBELL_PORT, (uint16_t)(GUEST_DOORBELL_DONE ^ 1u));
-	guest_halt_forever();
+	*(volatile uint32_t *)(uintptr_t)GUEST_DOORBELL_GPA = GUEST_DOORBELL_DONE ^ 1u;
+	guest_stop();
 }

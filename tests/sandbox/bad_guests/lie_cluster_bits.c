@@ -10,9 +10,9 @@ void guest_main(void)
 	uint32_t cs = bad_params()->cluster_size;
 	if (vblk_init() != VBLK_OK ||
 	    vblk_read(0, buf, cs / GUEST_SECTOR_SIZE) != VBLK_OK)
-		guest_halt_forever();
+		guest_stop();
 	buf[23] = buf[23] == 16 ? 17 : 16;
 	if (vblk_write(0, buf, 1) != VBLK_OK)
-		guest_halt_forever();
+		guest_stop();
 	bad_report(AMEND_CHANGED, GUEST_ACTION_AMENDED, 3, 0, 1, 1, 1);
 }

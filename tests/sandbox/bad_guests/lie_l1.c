@@ -11,7 +11,7 @@ void guest_main(void)
 	uint32_t cs = bad_params()->cluster_size;
 	if (vblk_init() != VBLK_OK ||
 	    vblk_read(0, buf, cs / GUEST_SECTOR_SIZE) != VBLK_OK)
-		guest_halt_forever();
+		guest_stop();
 	/* Big-endian add of cluster_size to the u64 at offset 40. */
 	uint64_t l1 = 0;
 	for (int i = 0; i < 8; i++)
@@ -22,6 +22,6 @@ void guest_main(void)
 		l1 >>= 8;
 	}
 	if (vblk_write(0, buf, 1) != VBLK_OK)
-		guest_halt_forever();
+		guest_stop();
 	bad_report(AMEND_CHANGED, GUEST_ACTION_AMENDED, 3, 0, 1, 8, 1);
 }

@@ -6,7 +6,7 @@
 void guest_main(void)
 {
 	volatile uint32_t *p = (volatile uint32_t *)(uintptr_t)(
-		GUEST_MMIO_GPA + GUEST_MMIO_SIZE);
+		GUEST_MMIO_GPA + 0x2000u);  /* past the registers and the doorbell */
 	*p = 1;
 	bad_report(AMEND_NOOP, GUEST_ACTION_NOOP, 3, 0, 0, 0, 0);
 }

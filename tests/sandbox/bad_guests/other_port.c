@@ -1,5 +1,6 @@
-/* other_port.c — test-only bad guest: port I/O to a port that is not the
- * doorbell (the classic POST-code port 0x80). */
+/* other_port.c — test-only bad guest: port I/O (the classic POST-code
+ * port 0x80). At CPL3 with IOPL 0 and no I/O bitmap the CPU refuses it
+ * (#GP): the guest crashes without reaching the host. */
 #include "tests/sandbox/bad_guests/report.h"
 
 void guest_main(void)

@@ -19,7 +19,7 @@ void guest_main(void)
 	    vblk_read(0, hdr, sectors) != VBLK_OK ||
 	    vblk_read(vblk_capacity() - sectors, tail, sectors) != VBLK_OK ||
 	    vblk_write(0, tail, sectors) != VBLK_OK)
-		guest_halt_forever();
+		guest_stop();
 	uint32_t version = p->request.compat != AMEND_COMPAT_KEEP
 				   ? p->request.compat
 				   : (uint32_t)hdr[QCOW2_OFF_VERSION + 3];

@@ -36,8 +36,7 @@ __attribute__((noreturn)) static inline void bad_report(
 	r->sectors_written = sectors;
 	r->io_error = 0;
 	guest_barrier();
-	guest_outw(GUEST_DOORBELL_PORT, GUEST_DOORBELL_DONE);
-	guest_halt_forever();
+	guest_doorbell();
 }
 
 #endif

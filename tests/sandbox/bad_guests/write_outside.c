@@ -10,7 +10,7 @@ void guest_main(void)
 	uint32_t cs = bad_params()->cluster_size;
 	memset(buf, 0xa5, GUEST_SECTOR_SIZE);
 	if (vblk_init() != VBLK_OK)
-		guest_halt_forever();
+		guest_stop();
 	(void)vblk_write(cs / GUEST_SECTOR_SIZE, buf, 1);
 	bad_report(AMEND_CHANGED, GUEST_ACTION_AMENDED, 3, 0, 1, 8, 1);
 }

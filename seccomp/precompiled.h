@@ -1,0 +1,64 @@
+/*
+ * precompiled.h - the seccomp programs compiled at build time.
+ *
+ * The filters depend on the binding of the policy's variables. The CLI
+ * always binds the same values but one: the image is descriptor 3 (it
+ * closes everything above 2 first), "/dev/kvm" is pinned at
+ * LOCKDOWN_KVM_PATH_ADDR, and $header_last_sector is 2 MiB - 512 in the
+ * first filter and the header cluster's last sector in the second (one
+ * program per cluster size, 512 B .. 2 MiB). policygen builds exactly
+ * those programs with libseccomp (filter_build.c, the code the binary
+ * would run) and exports them as BPF into policy_table_gen.c; the binary
+ * then loads them with the seccomp syscall and spends no time in
+ * libseccomp. Any other binding (tests) is built at run time.
+ * tests/seccomp/precompiled_test.cc checks that a run-time build of each
+ * canonical binding is byte-identical to its precompiled program.
+ *
+ * Trust: the build (like the policy table itself).
+ */
+#ifndef INSTAR_SECCOMP_PRECOMPILED_H
+#define INSTAR_SECCOMP_PRECOMPILED_H
+
+#include <linux/filter.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seccomp/lockdown.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LOCKDOWN_CANONICAL_IMAGE_FD 3
+#define LOCKDOWN_SETUP_LAST_SECTOR (0x200000u - 512u)
+#define LOCKDOWN_MIN_CLUSTER_BITS 9u
+#define LOCKDOWN_MAX_CLUSTER_BITS 21u
+#define LOCKDOWN_RUN_PROGRAMS \
+	(LOCKDOWN_MAX_CLUSTER_BITS - LOCKDOWN_MIN_CLUSTER_BITS + 1u)
+
+struct precompiled_filter {
+	enum lockdown_profile profile;
+	uint64_t header_last_sector;
+	size_t len;                      /* instructions */
+	const struct sock_filter *prog;
+};
+
+/* policy_table_gen.c: the setup program, then one run program per
+ * cluster size (index bits - LOCKDOWN_MIN_CLUSTER_BITS). */
+extern const struct precompiled_filter policy_precompiled[1u + LOCKDOWN_RUN_PROGRAMS];
+
+/* The precompiled program for this profile and binding, or NULL. */
+const struct precompiled_filter *
+lockdown_precompiled(enum lockdown_profile profile,
+		     const struct lockdown_binding *b);
+
+/* The canonical binding of a profile (for the generator and the tests):
+ * run programs for header clusters of 2^bits bytes. */
+struct lockdown_binding lockdown_canonical_binding(enum lockdown_profile profile,
+						   unsigned bits);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
