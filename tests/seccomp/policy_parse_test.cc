@@ -543,7 +543,7 @@ TEST(CheckedInPolicy, ShippedRulesKeepTheirInvariants) {
     }
     if (name == "ioctl" && r.stage == POLICY_STAGE_ALWAYS) {
       // After lockdown_tighten() no ioctl may build or reshape the VM.
-      for (const char* k : {"KVM_CREATE_VM", "KVM_CREATE_VCPU", "KVM_SET_USER_MEMORY_REGION",
+      for (const char* k : {"KVM_CREATE_VM", "KVM_CREATE_VCPU", "KVM_ENABLE_CAP", "KVM_SET_USER_MEMORY_REGION",
                             "KVM_SET_REGS", "KVM_SET_SREGS", "KVM_GET_SREGS"}) {
         uint64_t v = 0;
         ASSERT_TRUE(policy_symbol_lookup(k, strlen(k), &v)) << k;
