@@ -1,6 +1,7 @@
 /*
  * amend_main.c — the amend guest program. Reads the parameter page the
- * host wrote, reads the image's header cluster through virtio-blk, runs
+ * host wrote and the image's header cluster the host copied to the start
+ * of scratch (its pre-probe: what a virtio-blk read would return), runs
  * the shared planner (src/amend), writes the sectors that cover each
  * patch back through virtio-blk, fills the result record and rings the
  * doorbell.
@@ -51,7 +52,8 @@ static bool params_ok(const struct guest_params *p)
 	uint32_t cs = p->cluster_size;
 	uint64_t need;
 	uint64_t end;
-	if (p->magic != GUEST_ABI_MAGIC || p->abi_version != GUEST_ABI_VERSION)
+	if (p->magic != GUEST_ABI_MAGIC || p->abi_version != GUEST_ABI_VERSION ||
+	    p->header_loaded != 1u)
 		return false;
 	if (cs < GUEST_MIN_CLUSTER || cs > GUEST_MAX_CLUSTER ||
 	    (cs & (cs - 1u)) != 0)
@@ -137,8 +139,8 @@ void guest_main(void)
 	 * and the work memory after it are 8-byte aligned.) */
 	uint8_t *next = cur + cs;
 
-	if (vblk_init() != VBLK_OK ||
-	    vblk_read(0, cur, cs / GUEST_SECTOR_SIZE) != VBLK_OK) {
+	/* The header cluster is already at `cur` (params_ok). */
+	if (vblk_init() != VBLK_OK) {
 		res.status = AMEND_ERR_PARSE;
 		res.io_error = 1;
 		goto done;

@@ -81,7 +81,7 @@
 #define GUEST_DOORBELL_DONE  GUEST_U(0x600d)
 
 #define GUEST_ABI_MAGIC      GUEST_U(0x494e5354) /* "INST" */
-#define GUEST_ABI_VERSION    GUEST_U(2)
+#define GUEST_ABI_VERSION    GUEST_U(3)
 
 /* Guest-side limits the host relies on as well. */
 #define GUEST_SECTOR_SIZE    GUEST_U(512)
@@ -97,7 +97,9 @@ struct guest_params {
 	uint32_t magic;            /* GUEST_ABI_MAGIC */
 	uint32_t abi_version;      /* GUEST_ABI_VERSION */
 	uint32_t cluster_size;     /* from the host's pre-probe */
-	uint32_t reserved0;
+	uint32_t header_loaded;    /* 1: the host copied the pre-probed header
+				    * cluster to scratch_gpa (cluster_size bytes,
+				    * the bytes a read of them would return) */
 	uint64_t disk_bytes;       /* size of the disk the device exposes */
 	uint64_t scratch_gpa;      /* GUEST_SCRATCH_GPA */
 	uint64_t scratch_bytes;    /* usable scratch */

@@ -134,14 +134,19 @@ static void flat_segment(struct kvm_segment *s, uint16_t selector,
  * VM at a time: sandbox_run() is not reentrant either). */
 static uint8_t system_copy[GUEST_SYSTEM_END - GUEST_GDT_GPA];
 
-enum sandbox_err kvm_cpu_setup_long_mode(struct kvm_vm *vm,
-					 const struct guest_image_layout *l)
+enum sandbox_err kvm_cpu_write_tables(struct guest_mem *m,
+				      const struct guest_image_layout *l)
 {
-	if (!write_tables(&vm->mem, l))
+	if (!write_tables(m, l))
 		return SANDBOX_ERR_VM_SETUP;
-	memcpy(system_copy, guest_mem_range(&vm->mem, GUEST_GDT_GPA, SYSTEM_BYTES),
+	memcpy(system_copy, guest_mem_range(m, GUEST_GDT_GPA, SYSTEM_BYTES),
 	       SYSTEM_BYTES);
+	return SANDBOX_OK;
+}
 
+enum sandbox_err kvm_cpu_load_registers(struct kvm_vm *vm,
+					const struct guest_image_layout *l)
+{
 	struct kvm_sregs sregs;
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return SANDBOX_ERR_VM_SETUP;

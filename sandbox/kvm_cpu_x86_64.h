@@ -80,13 +80,20 @@ struct guest_image_layout {
 	uint64_t stack_top;
 };
 
-/* Write the GDT and page tables into guest RAM and load the vCPU's
- * segment, control and general registers. */
-enum sandbox_err kvm_cpu_setup_long_mode(struct kvm_vm *vm,
-					 const struct guest_image_layout *l);
+/* Write the GDT and page tables into guest RAM (needs only the RAM, not
+ * the vCPU: sandbox_run() does it while the vCPU may still be being
+ * created on another thread). */
+enum sandbox_err kvm_cpu_write_tables(struct guest_mem *m,
+				      const struct guest_image_layout *l);
+
+/* Load the vCPU's segment, control and general registers for the tables
+ * kvm_cpu_write_tables() writes: 64-bit mode at CPL3 from l->entry with
+ * l->stack_top (the only fields used; RAM need not be attached yet). */
+enum sandbox_err kvm_cpu_load_registers(struct kvm_vm *vm,
+					const struct guest_image_layout *l);
 
 /* The bytes of [GUEST_GDT_GPA, GUEST_SYSTEM_END) are exactly what
- * kvm_cpu_setup_long_mode() wrote (the guest could not change them). */
+ * kvm_cpu_write_tables() wrote (the guest could not change them). */
 bool kvm_cpu_system_area_intact(const struct kvm_vm *vm);
 
 #ifdef __cplusplus

@@ -92,9 +92,20 @@ static bool split_irqchip(struct kvm_vm *vm)
 	return ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 }
 
-enum sandbox_err kvm_vm_create(struct kvm_vm *vm, uint64_t ram_bytes)
+/* Release what kvm_vm_create_cpu() made, leaving the RAM alone. */
+static void destroy_cpu(struct kvm_vm *vm)
 {
-	kvm_vm_clear(vm);
+	if (vm->run != NULL)
+		(void)munmap(vm->run, vm->run_size);
+	vm->run = NULL;
+	vm->run_size = 0;
+	close_fd(&vm->vcpu_fd);
+	close_fd(&vm->vm_fd);
+	close_fd(&vm->kvm_fd);
+}
+
+enum sandbox_err kvm_vm_create_cpu(struct kvm_vm *vm)
+{
 	enum sandbox_err err = open_kvm(vm);
 	if (err != SANDBOX_OK)
 		goto fail;
@@ -105,18 +116,6 @@ enum sandbox_err kvm_vm_create(struct kvm_vm *vm, uint64_t ram_bytes)
 		goto fail;
 	if (!split_irqchip(vm))
 		goto fail;
-	if (!guest_mem_map(&vm->mem, ram_bytes))
-		goto fail;
-	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.flags = 0,
-		.guest_phys_addr = 0,
-		.memory_size = vm->mem.size,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.base,
-	};
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		goto fail;
-
 	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0UL);
 	if (vm->vcpu_fd < 0)
 		goto fail;
@@ -132,6 +131,28 @@ enum sandbox_err kvm_vm_create(struct kvm_vm *vm, uint64_t ram_bytes)
 	return SANDBOX_OK;
 
 fail:
-	kvm_vm_destroy(vm);
+	destroy_cpu(vm);
 	return err;
+}
+
+enum sandbox_err kvm_vm_map_ram(struct kvm_vm *vm, uint64_t ram_bytes)
+{
+	return guest_mem_map(&vm->mem, ram_bytes) ? SANDBOX_OK
+						  : SANDBOX_ERR_VM_SETUP;
+}
+
+enum sandbox_err kvm_vm_attach_ram(struct kvm_vm *vm)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0,
+		.flags = 0,
+		.guest_phys_addr = 0,
+		.memory_size = vm->mem.size,
+		.userspace_addr = (uint64_t)(uintptr_t)vm->mem.base,
+	};
+	if (vm->vm_fd < 0 || !vm->mem.mapped)
+		return SANDBOX_ERR_VM_SETUP;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return SANDBOX_ERR_VM_SETUP;
+	return SANDBOX_OK;
 }

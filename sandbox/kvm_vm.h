@@ -33,9 +33,15 @@ struct kvm_vm {
 /* Mark every fd/pointer empty so kvm_vm_destroy() is always safe. */
 void kvm_vm_clear(struct kvm_vm *vm);
 
-/* Create the VM with `ram_bytes` of RAM at guest-physical 0. On error,
- * whatever was created is released. */
-enum sandbox_err kvm_vm_create(struct kvm_vm *vm, uint64_t ram_bytes);
+/* Creating a VM comes in two halves that touch disjoint fields of a
+ * cleared *vm (so two threads may do one each, then hand over):
+ * kvm_vm_create_cpu() opens /dev/kvm and creates the VM and its vCPU,
+ * kvm_vm_map_ram() maps `ram_bytes` of RAM. kvm_vm_attach_ram() then
+ * registers the RAM at guest-physical 0. On error each releases only
+ * what it created; kvm_vm_destroy() releases everything. */
+enum sandbox_err kvm_vm_create_cpu(struct kvm_vm *vm);
+enum sandbox_err kvm_vm_map_ram(struct kvm_vm *vm, uint64_t ram_bytes);
+enum sandbox_err kvm_vm_attach_ram(struct kvm_vm *vm);
 
 void kvm_vm_destroy(struct kvm_vm *vm);
 

@@ -41,8 +41,9 @@ struct run_stats {
 	uint64_t elapsed_ns;
 	enum vmmio_err mmio_err;   /* why SANDBOX_ERR_DEVICE_PROTOCOL */
 	uint32_t last_exit_reason; /* KVM_EXIT_* of the last exit */
-	uint64_t guest_rip;        /* where the vCPU was when the run ended
-				    * (0 if it could not be read) */
+	uint64_t guest_rip;        /* where the vCPU was when a failed run
+				    * ended (0 after a good run, or if it
+				    * could not be read) */
 };
 
 enum sandbox_err run_loop(struct kvm_vm *vm, struct virtio_mmio *mmio,

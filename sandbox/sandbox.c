@@ -45,7 +45,8 @@ static bool config_ok(const struct sandbox_config *cfg,
 {
 	return cfg != NULL && out != NULL && out->staged != NULL &&
 	       cfg->image_fd >= 0 && cluster_ok(cfg->cluster_size) &&
-	       cfg->preprobe != NULL && cfg->guest.image != NULL &&
+	       cfg->preprobe != NULL && cfg->disk_bytes >= cfg->cluster_size &&
+	       cfg->guest.image != NULL &&
 	       cfg->guest.len != 0 && cfg->guest.len <= GUEST_IMAGE_MAX &&
 	       cfg->guest.text_len != 0 &&
 	       cfg->guest.text_len <= cfg->guest.ro_len &&
@@ -70,6 +71,14 @@ static bool load_guest(struct guest_mem *m, const struct sandbox_config *cfg,
 	p.scratch_gpa = GUEST_SCRATCH_GPA;
 	p.scratch_bytes = ram - GUEST_SCRATCH_GPA;
 	p.request = cfg->request;
+	/* The guest would read the header cluster first, and the device
+	 * would serve it from the pre-probe: hand it over in place and save
+	 * the guest that exit. */
+	uint8_t *hdr = guest_mem_range(m, GUEST_SCRATCH_GPA, cfg->cluster_size);
+	if (hdr == NULL)
+		return false;
+	memcpy(hdr, cfg->preprobe, cfg->cluster_size);
+	p.header_loaded = 1;
 	uint8_t *pp = guest_mem_range(m, GUEST_PARAMS_GPA, sizeof(p));
 	if (pp == NULL)
 		return false;
@@ -77,42 +86,121 @@ static bool load_guest(struct guest_mem *m, const struct sandbox_config *cfg,
 	return true;
 }
 
-enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
-			     struct sandbox_outcome *out)
+/* The registers depend on nothing but the fixed layout (entry point,
+ * stack, GDT and page-table addresses): loaded with the vCPU. */
+static enum sandbox_err create_cpu(struct kvm_vm *vm)
 {
-	if (out == NULL)
-		return SANDBOX_ERR_CONFIG;
-	uint8_t *staged = out->staged;
-	memset(out, 0, sizeof(*out));
-	out->staged = staged;
-	if (!config_ok(cfg, out))
-		return SANDBOX_ERR_CONFIG;
+	const struct guest_image_layout regs = {
+		.entry = GUEST_IMAGE_GPA,
+		.stack_top = GUEST_STACK_TOP,
+	};
+	enum sandbox_err err = kvm_vm_create_cpu(vm);
 
-	uint64_t t0 = run_loop_now_ns();
-	struct staging stage;
-	if (!staging_init(&stage, staged, cfg->preprobe, cfg->cluster_size))
-		return SANDBOX_ERR_CONFIG;
-	uint64_t ram = sandbox_ram_bytes(cfg->cluster_size);
-	if (ram == 0 || ram <= GUEST_SCRATCH_GPA)
-		return SANDBOX_ERR_CONFIG;
+	return err == SANDBOX_OK ? kvm_cpu_load_registers(vm, &regs) : err;
+}
 
+void sandbox_prebuild(void *p)
+{
+	struct sandbox_prebuilt *pre = p;
+
+	kvm_vm_clear(&pre->vm);
+	pre->err = create_cpu(&pre->vm);
+}
+
+void sandbox_prebuilt_release(struct sandbox_prebuilt *p)
+{
+	if (p == NULL)
+		return;
+	kvm_vm_destroy(&p->vm);
+	p->err = SANDBOX_ERR_VM_SETUP;
+}
+
+/* Wait for the prebuilt VM and move its vCPU half into *vm (whose RAM
+ * half is this thread's); returns the build's result. */
+static enum sandbox_err take_prebuilt(const struct sandbox_config *cfg,
+				      struct kvm_vm *vm)
+{
+	struct sandbox_prebuilt *pre = cfg->prebuilt;
+
+	if (cfg->prebuilt_wait != NULL)
+		cfg->prebuilt_wait();
+	vm->kvm_fd = pre->vm.kvm_fd;
+	vm->vm_fd = pre->vm.vm_fd;
+	vm->vcpu_fd = pre->vm.vcpu_fd;
+	vm->run = pre->vm.run;
+	vm->run_size = pre->vm.run_size;
+	enum sandbox_err err = pre->err;
+	kvm_vm_clear(&pre->vm);
+	pre->err = SANDBOX_ERR_VM_SETUP;
+	return err;
+}
+
+/* Refused before any VM of its own: still honour the prebuilt's
+ * ownership rule. */
+static enum sandbox_err refuse_config(const struct sandbox_config *cfg)
+{
 	struct kvm_vm vm;
-	enum sandbox_err err = kvm_vm_create(&vm, ram);
-	if (err != SANDBOX_OK) {
-		out->elapsed_ns = run_loop_now_ns() - t0;
-		return err;
+
+	if (cfg != NULL && cfg->prebuilt != NULL) {
+		kvm_vm_clear(&vm);
+		(void)take_prebuilt(cfg, &vm);
+		kvm_vm_destroy(&vm);
 	}
-	if (!load_guest(&vm.mem, cfg, ram)) {
-		err = SANDBOX_ERR_VM_SETUP;
-		goto done;
-	}
+	return SANDBOX_ERR_CONFIG;
+}
+
+/* The VM: RAM mapped and loaded here (guest image, parameters, page
+ * tables) while a prebuilt vCPU may still be being created, then joined. */
+static enum sandbox_err build_vm(const struct sandbox_config *cfg,
+				 uint64_t ram, struct kvm_vm *vm)
+{
 	const struct guest_image_layout layout = {
 		.entry = GUEST_IMAGE_GPA,
 		.text_end = GUEST_IMAGE_GPA + cfg->guest.text_len,
 		.ro_end = GUEST_IMAGE_GPA + cfg->guest.ro_len,
 		.stack_top = GUEST_STACK_TOP,
 	};
-	err = kvm_cpu_setup_long_mode(&vm, &layout);
+	enum sandbox_err err;
+
+	kvm_vm_clear(vm);
+	err = kvm_vm_map_ram(vm, ram);
+	if (err == SANDBOX_OK && !load_guest(&vm->mem, cfg, ram))
+		err = SANDBOX_ERR_VM_SETUP;
+	if (err == SANDBOX_OK)
+		err = kvm_cpu_write_tables(&vm->mem, &layout);
+	if (cfg->prebuilt != NULL) {
+		enum sandbox_err perr = take_prebuilt(cfg, vm);
+		if (err == SANDBOX_OK)
+			err = perr;
+	} else if (err == SANDBOX_OK) {
+		err = create_cpu(vm);
+	}
+	if (err == SANDBOX_OK)
+		err = kvm_vm_attach_ram(vm);
+	return err;
+}
+
+enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
+			     struct sandbox_outcome *out)
+{
+	if (out == NULL)
+		return refuse_config(cfg);
+	uint8_t *staged = out->staged;
+	memset(out, 0, sizeof(*out));
+	out->staged = staged;
+	if (!config_ok(cfg, out))
+		return refuse_config(cfg);
+
+	uint64_t t0 = run_loop_now_ns();
+	struct staging stage;
+	if (!staging_init(&stage, staged, cfg->preprobe, cfg->cluster_size))
+		return refuse_config(cfg);
+	uint64_t ram = sandbox_ram_bytes(cfg->cluster_size);
+	if (ram == 0 || ram <= GUEST_SCRATCH_GPA)
+		return refuse_config(cfg);
+
+	struct kvm_vm vm;
+	enum sandbox_err err = build_vm(cfg, ram, &vm);
 	if (err != SANDBOX_OK)
 		goto done;
 

@@ -29,9 +29,9 @@
 extern "C" {
 #endif
 
-/* A header-only guest needs three exits (read the header, write its
- * patches, ring the doorbell) and about a millisecond; timer interrupts
- * add about one exit per millisecond it runs (docs/sandbox.md). */
+/* A header-only guest needs one exit (the doorbell, which also serves
+ * its queued writes) and well under a millisecond; timer interrupts add
+ * about one exit per millisecond it runs (docs/sandbox.md). */
 #define SANDBOX_DEFAULT_BUDGET_NS 1000000000ULL /* 1 s wall time */
 #define SANDBOX_DEFAULT_MAX_EXITS 1000u
 
@@ -51,6 +51,24 @@ struct sandbox_guest {
 #define SANDBOX_EMBEDDED_GUEST(sym)                                       \
 	{ sym##_start, (size_t)(sym##_end - sym##_start), sym##_text_len, \
 	  sym##_ro_len }
+
+/* The part of the VM that does not depend on the image (/dev/kvm, the VM
+ * with its vCPU and kvm_run area), built ahead of sandbox_run(), which
+ * may happen on another thread while the caller pre-probes the image:
+ * KVM_CREATE_VM and KVM_CREATE_VCPU are about 0.45 ms of kernel time
+ * here. */
+struct sandbox_prebuilt {
+	struct kvm_vm vm;
+	enum sandbox_err err;        /* of the build; SANDBOX_OK: vm is whole */
+};
+
+/* Build *(struct sandbox_prebuilt *)p (the signature of a thread job).
+ * Makes only setup-profile syscalls (openat of the pinned /dev/kvm path,
+ * the creation ioctls, one MAP_SHARED mmap of the vCPU fd). */
+void sandbox_prebuild(void *p);
+
+/* Release a prebuilt VM that no sandbox_run() took over. */
+void sandbox_prebuilt_release(struct sandbox_prebuilt *p);
 
 struct sandbox_config {
 	int image_fd;                /* readable; only pread is used */
@@ -74,6 +92,13 @@ struct sandbox_config {
 	 * caller goes on (destroying a VM costs about half a millisecond of
 	 * kernel time: the CLI overlaps it with the commit). */
 	bool defer_teardown;
+	/* Optional (NULL: sandbox_run() creates the VM itself). A VM from
+	 * sandbox_prebuild(), perhaps still being built: sandbox_run() first
+	 * maps and loads guest RAM, then calls prebuilt_wait() (if set) to
+	 * wait for the build, and takes the VM over whatever happens (it
+	 * goes with the run's VM, *prebuilt is left empty). */
+	struct sandbox_prebuilt *prebuilt;
+	void (*prebuilt_wait)(void);
 };
 
 struct sandbox_outcome {
@@ -98,7 +123,7 @@ struct sandbox_outcome {
 	uint32_t requests;           /* virtio-blk requests served */
 	uint64_t elapsed_ns;         /* VM create -> result (or failure) */
 	uint64_t run_ns;             /* first KVM_RUN -> last exit */
-	uint64_t guest_rip;          /* vCPU rip when the run ended (diagnostics) */
+	uint64_t guest_rip;          /* vCPU rip when a run failed (diagnostics; 0 after a good run) */
 	struct kvm_vm vm;            /* defer_teardown: the VM to release... */
 	bool vm_alive;               /* ...while this is true */
 };

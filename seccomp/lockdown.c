@@ -184,15 +184,23 @@ static enum lockdown_err drop_caps(void)
 	return r == 0 ? LOCKDOWN_OK : LOCKDOWN_ERR_CAPS_LEFT;
 }
 
-enum lockdown_err lockdown_apply(enum lockdown_profile profile,
-				 const struct lockdown_binding *b)
+enum lockdown_err lockdown_drop_privileges(void)
 {
-	/* Check everything that can be checked before changing anything. */
+	enum lockdown_err err = drop_caps();
+	if (err != LOCKDOWN_OK)
+		return err;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0)
+		return LOCKDOWN_ERR_NO_NEW_PRIVS;
+	return LOCKDOWN_OK;
+}
+
+enum lockdown_err lockdown_load(enum lockdown_profile profile,
+				const struct lockdown_binding *b)
+{
 	if (!lockdown_profile_valid(profile))
 		return LOCKDOWN_ERR_PROFILE;
 	if (!binding_usable(b))
 		return LOCKDOWN_ERR_BINDING;
-
 #ifdef INSTAR_SANITIZER_BUILD
 	/* Sanitizer builds only: LeakSanitizer's exit-time check stops the
 	 * world with clone/ptrace and reads /proc, which no filter of ours
@@ -201,12 +209,21 @@ enum lockdown_err lockdown_apply(enum lockdown_profile profile,
 	 * leak-checked (ASan still checks every access). */
 	__lsan_do_leak_check();
 #endif
-	enum lockdown_err err = drop_caps();
+	return load(profile, b);
+}
+
+enum lockdown_err lockdown_apply(enum lockdown_profile profile,
+				 const struct lockdown_binding *b)
+{
+	/* Check everything that can be checked before changing anything. */
+	if (!lockdown_profile_valid(profile))
+		return LOCKDOWN_ERR_PROFILE;
+	if (!binding_usable(b))
+		return LOCKDOWN_ERR_BINDING;
+	enum lockdown_err err = lockdown_drop_privileges();
 	if (err != LOCKDOWN_OK)
 		return err;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) != 0)
-		return LOCKDOWN_ERR_NO_NEW_PRIVS;
-	return load(profile, b);
+	return lockdown_load(profile, b);
 }
 
 enum lockdown_err lockdown_tighten(const struct lockdown_binding *b)

@@ -20,8 +20,8 @@ enum lockdown_err {
 	LOCKDOWN_OK = 0,
 	LOCKDOWN_ERR_PROFILE,     /* unknown profile */
 	LOCKDOWN_ERR_BINDING,     /* missing binding or negative image fd */
-	LOCKDOWN_ERR_CAPS_READ,   /* libcap-ng could not read our capabilities */
-	LOCKDOWN_ERR_CAPS_DROP,   /* libcap-ng could not drop them */
+	LOCKDOWN_ERR_CAPS_READ,   /* capget/prctl could not read our capabilities */
+	LOCKDOWN_ERR_CAPS_DROP,   /* capset/prctl could not drop them */
 	LOCKDOWN_ERR_CAPS_LEFT,   /* a capability is still present afterwards */
 	LOCKDOWN_ERR_NO_NEW_PRIVS,
 	LOCKDOWN_ERR_TABLE,       /* the compiled-in policy table is inconsistent */
@@ -66,6 +66,18 @@ struct lockdown_binding {
  */
 enum lockdown_err lockdown_apply(enum lockdown_profile profile,
 				 const struct lockdown_binding *b);
+
+/*
+ * lockdown_apply() in two steps, for a caller that starts a thread in
+ * between. Capabilities and no_new_privs belong to each thread (a new
+ * thread inherits its creator's); the filter reaches every thread through
+ * TSYNC. lockdown_drop_privileges() empties the calling thread's
+ * capability sets and sets its no_new_privs: call it before creating any
+ * thread. lockdown_load() then installs the profile's filter.
+ */
+enum lockdown_err lockdown_drop_privileges(void);
+enum lockdown_err lockdown_load(enum lockdown_profile profile,
+				const struct lockdown_binding *b);
 
 /*
  * Stacks the RUN filter on top of the SETUP one: afterwards openat, the

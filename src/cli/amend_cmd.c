@@ -213,7 +213,7 @@ static void release_vm(void *out)
  * doorbell under the tightened filter (out then holds what it did). */
 static int run_guest(const struct amend_args *a, const struct image_file *img,
 		     const struct lockdown_binding *bind,
-		     struct sandbox_outcome *out)
+		     struct sandbox_prebuilt *pre, struct sandbox_outcome *out)
 {
 	struct tighten_ctx tighten = { bind, false, LOCKDOWN_OK };
 
@@ -239,6 +239,10 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
 	/* The VM's teardown (half a millisecond in the kernel) runs on the
 	 * helper thread while the answer is judged and committed. */
 	cfg.defer_teardown = true;
+	/* The VM was being built on the helper thread during the pre-probe;
+	 * sandbox_run() loads guest RAM, then joins it. */
+	cfg.prebuilt = pre;
+	cfg.prebuilt_wait = background_wait;
 	se = sandbox_run(&cfg, out);
 	if (a->stats)
 		print_stats(out);
@@ -328,38 +332,65 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 		.header_last_sector = GUEST_MAX_CLUSTER - GUEST_SECTOR_SIZE,
 	};
 	struct sandbox_outcome out;
+	struct sandbox_prebuilt pre;
 	struct qcow2_header *h = NULL;
 	enum lockdown_err le;
 	int rc;
 
-	if (!process_close_above(img->fd) || !sandbox_kvm_path_pin() ||
-	    !background_ready()) {
+	if (!process_close_above(img->fd)) {
+		msg_print(stderr, msg_lockdown(LOCKDOWN_ERR_BINDING), NULL, 0,
+			  NULL);
+		return EXIT_REFUSED;
+	}
+	/* Lockdown, in two steps around the helper thread's start:
+	 * capabilities and no_new_privs are per thread and inherited, so the
+	 * helper is created after they are gone (and before the filter, which
+	 * has no clone). */
+	le = lockdown_drop_privileges();
+	if (le != LOCKDOWN_OK) {
+		msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
+		return EXIT_REFUSED;
+	}
+	(void)background_start();
+	if (!sandbox_kvm_path_pin()) {
 		msg_print(stderr, msg_lockdown(LOCKDOWN_ERR_BINDING), NULL, 0,
 			  NULL);
 		return EXIT_REFUSED;
 	}
 	bind.kvm_path = sandbox_kvm_path();
-	le = lockdown_apply(LOCKDOWN_PROFILE_SETUP, &bind);
+	background_ready();
+	le = lockdown_load(LOCKDOWN_PROFILE_SETUP, &bind);
 	if (le != LOCKDOWN_OK) {
 		msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
 		return EXIT_REFUSED;
 	}
-	h = malloc(sizeof(*h));
-	if (h == NULL)
-		return image_error(a->filename, img, IMAGE_ERR_NOMEM);
+	/* /dev/kvm, the VM and its vCPU do not depend on the image: the
+	 * helper thread builds them while this one pre-probes. */
 	memset(&out, 0, sizeof(out));
+	kvm_vm_clear(&pre.vm);
+	pre.err = SANDBOX_ERR_VM_SETUP;
+	background_run(sandbox_prebuild, &pre);
+	h = malloc(sizeof(*h));
+	if (h == NULL) {
+		rc = image_error(a->filename, img, IMAGE_ERR_NOMEM);
+		goto unused;
+	}
 	rc = preprobe(a->filename, img, h);
 	if (rc != EXIT_OK)
-		goto done;
+		goto unused;
 	out.staged = malloc(img->cluster_len);
 	if (out.staged == NULL) {
 		rc = image_error(a->filename, img, IMAGE_ERR_NOMEM);
-		goto done;
+		goto unused;
 	}
 	bind.header_last_sector = img->cluster_len - GUEST_SECTOR_SIZE;
-	rc = run_guest(a, img, &bind, &out);
+	rc = run_guest(a, img, &bind, &pre, &out);
 	if (rc == EXIT_OK)
 		rc = judge_and_commit(a, img, h, &out);
+	goto done;
+unused:
+	background_wait();
+	sandbox_prebuilt_release(&pre);
 done:
 	background_wait();
 	free(out.staged);
@@ -384,8 +415,6 @@ int amend_main(int argc, char *const argv[])
 	if (ae != ARGS_OK)
 		return usage_error(&err);
 
-	/* The helper thread starts now and is ready by lockdown. */
-	(void)background_start();
 	ie = image_open(args.filename, &img);
 	if (ie == IMAGE_OK)
 		rc = sandboxed_amend(&args, &img);

@@ -5,7 +5,8 @@
  * sleep. The CLI gives it the VM's teardown (about half a millisecond of
  * kernel time) so that it overlaps with the commit's fdatasync.
  *
- * The helper blocks every signal, so SIGALRM (the guest's time budget)
+ * The helper runs under SCHED_IDLE, so it only ever uses a CPU the main
+ * thread does not need, and blocks every signal, so SIGALRM (the guest's time budget)
  * always reaches the thread that runs the guest. It never exits; the
  * process's exit ends it. Syscalls after lockdown: futex (private wait
  * and wake only) and whatever the job does.
@@ -21,20 +22,23 @@
 extern "C" {
 #endif
 
-/* Start the helper (it then runs its own start-up syscalls while the
- * caller goes on). false if it could not be started. */
+/* Start the helper; it runs its own start-up syscalls while the caller
+ * goes on. Capabilities and no_new_privs are per thread and inherited:
+ * the CLI starts it after lockdown_drop_privileges(), so it has none.
+ * false if it could not be started: jobs then run in the caller. */
 bool background_start(void);
 
 /* Wait until the helper sleeps, its start-up syscalls behind it: call it
- * before lockdown. false if it was never started. */
-bool background_ready(void);
+ * before the seccomp filter is loaded. Returns at once if no helper was
+ * started. */
+void background_ready(void);
 
 /* Hand it fn(arg). If the helper was not started, or is busy, run the
  * job here and now instead. */
 void background_run(void (*fn)(void *), void *arg);
 
 /* Wait until the job handed over has finished (returns at once if none
- * was). */
+ * was); a job the helper has not started yet is run here instead. */
 void background_wait(void);
 
 #ifdef __cplusplus

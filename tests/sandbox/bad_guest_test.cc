@@ -98,6 +98,18 @@ TEST_F(BadGuestTest, InfiniteLoopTimesOutAfterTwoSeconds) {
   EXPECT_LT(r.out.run_ns, 2500000000ull);
 }
 
+// The device serves reads of the header cluster from the host's
+// pre-probe and compares the file with it: a guest that reads the header
+// after another writer changed the file is stopped.
+TEST_F(BadGuestTest, HeaderReadAfterTheFileChanged) {
+  std::vector<uint8_t> pre = img_.preprobe;
+  pre[img_.cluster_size - 1] ^= 0x40;
+  RunResult r = RunGuest(img_, BLOB(lie_l1), kUpgrade, 0, 0, pre);
+  EXPECT_EQ(r.err, SANDBOX_ERR_HEADER_CHANGED) << SandboxErrName(r.err);
+  EXPECT_TRUE(r.out.header_changed);
+  EXPECT_TRUE(r.file_unchanged);
+}
+
 TEST_F(BadGuestTest, TripleFault) {
   RunResult r = Run(BLOB(triple_fault));
   EXPECT_EQ(r.err, SANDBOX_ERR_GUEST_SHUTDOWN) << SandboxErrName(r.err);

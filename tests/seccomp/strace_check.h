@@ -124,18 +124,30 @@ inline StraceReport CheckStrace(const std::string& log, const std::set<std::stri
   r.calls = ParseStrace(log);
   const std::vector<StraceCall>& calls = r.calls;
   const size_t none = static_cast<size_t>(-1);
-  size_t caps = none, ambient = none, nnp = none, filter = none, kvm = none;
+  // Capabilities and no_new_privs belong to each thread: first index of
+  // each thread's own capset-to-zero, ambient clear and no_new_privs.
+  std::map<std::string, size_t> caps, ambient, nnp;
+  size_t filter = none, kvm = none;
   size_t tighten = none, vcpu = none, first_run = none;
   for (size_t i = 0; i < calls.size(); i++) {
     const StraceCall& c = calls[i];
     const std::string& l = c.line;
+    // A new thread inherits its creator's capabilities and no_new_privs.
+    if ((c.name == "clone3" || c.name == "clone") && Has(l, "CLONE_THREAD")) {
+      const size_t eq = l.rfind(" = ");
+      const std::string child = eq == std::string::npos ? "" : l.substr(eq + 3);
+      if (!child.empty() && child[0] != '-') {
+        for (auto* m : {&caps, &ambient, &nnp})
+          if (m->count(c.pid) != 0) m->emplace(child, (*m)[c.pid]);
+      }
+    }
     if (c.name == "capset" && Has(l, "{effective=0, permitted=0, inheritable=0}") &&
         EndsWith(l, ") = 0"))
-      caps = i;
+      caps.emplace(c.pid, i);
     if (c.name == "prctl" && Has(l, "PR_CAP_AMBIENT_CLEAR_ALL") && EndsWith(l, " = 0"))
-      ambient = i;
-    if (c.name == "prctl" && Has(l, "PR_SET_NO_NEW_PRIVS, 1") && EndsWith(l, " = 0") && nnp == none)
-      nnp = i;
+      ambient.emplace(c.pid, i);
+    if (c.name == "prctl" && Has(l, "PR_SET_NO_NEW_PRIVS, 1") && EndsWith(l, " = 0"))
+      nnp.emplace(c.pid, i);
     if (IsFilterLoad(c)) {
       if (filter == none)
         filter = i;
@@ -149,20 +161,36 @@ inline StraceReport CheckStrace(const std::string& log, const std::set<std::stri
     if (c.name == "+++" && Has(l, "killed by SIGSYS"))
       r.violations.push_back("the process was killed by SIGSYS: " + l);
   }
-  if (caps == none) r.violations.push_back("no capset() emptying the capability sets");
-  if (ambient == none) r.violations.push_back("no PR_CAP_AMBIENT_CLEAR_ALL");
-  if (nnp == none) r.violations.push_back("no PR_SET_NO_NEW_PRIVS");
+  if (caps.empty()) r.violations.push_back("no capset() emptying the capability sets");
+  if (ambient.empty()) r.violations.push_back("no PR_CAP_AMBIENT_CLEAR_ALL");
+  if (nnp.empty()) r.violations.push_back("no PR_SET_NO_NEW_PRIVS");
   if (filter == none) r.violations.push_back("no seccomp filter loaded");
   if (kvm == none) r.violations.push_back("/dev/kvm never opened");
-  if (caps != none && nnp != none && caps > nnp)
-    r.violations.push_back("capabilities dropped after no_new_privs");
-  if (ambient != none && nnp != none && ambient > nnp)
-    r.violations.push_back("ambient capabilities cleared after no_new_privs");
-  if (nnp != none && filter != none && nnp > filter)
-    r.violations.push_back("no_new_privs set after the filter");
+  if (filter != none) {
+    const std::string& loader = calls[filter].pid;
+    if (nnp.count(loader) == 0 || nnp[loader] > filter)
+      r.violations.push_back("no_new_privs set after the filter");
+    // Every thread that makes a syscall under the filter dropped its own
+    // capabilities (cleared its ambient set too) before the filter was
+    // loaded, and before it set its no_new_privs.
+    std::set<std::string> threads;
+    for (size_t i = filter + 1; i < calls.size(); i++)
+      if (calls[i].name != "+++" && calls[i].name != "---") threads.insert(calls[i].pid);
+    for (const std::string& t : threads) {
+      const std::string who = t.empty() ? "the process" : "thread " + t;
+      if (caps.count(t) == 0 || caps[t] > filter)
+        r.violations.push_back(who + " runs under the filter with capabilities it never dropped");
+      if (ambient.count(t) == 0 || ambient[t] > filter)
+        r.violations.push_back(who + " runs under the filter with its ambient set never cleared");
+      if (caps.count(t) != 0 && nnp.count(t) != 0 && caps[t] > nnp[t])
+        r.violations.push_back("capabilities dropped after no_new_privs");
+      if (ambient.count(t) != 0 && nnp.count(t) != 0 && ambient[t] > nnp[t])
+        r.violations.push_back("ambient capabilities cleared after no_new_privs");
+    }
+  }
   if (filter != none && kvm != none && kvm < filter)
     r.violations.push_back("/dev/kvm opened before the seccomp filter: " + calls[kvm].line);
-  if (caps != none && kvm != none && kvm < caps)
+  if (kvm != none && (caps.count(calls[kvm].pid) == 0 || caps[calls[kvm].pid] > kvm))
     r.violations.push_back("/dev/kvm opened before the capabilities were dropped");
   r.filter = filter;
   if (tight != nullptr) {
