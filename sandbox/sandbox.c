@@ -26,7 +26,7 @@ static bool cluster_ok(uint32_t cs)
 	       (cs & (cs - 1u)) == 0;
 }
 
-uint64_t sandbox_ram_bytes(uint32_t cluster_size)
+uint64_t sandbox_ram_bytes(uint32_t cluster_size, bool walk_tables)
 {
 	uint64_t need;
 	uint64_t ram;
@@ -34,7 +34,8 @@ uint64_t sandbox_ram_bytes(uint32_t cluster_size)
 		return 0;
 	if (__builtin_mul_overflow((uint64_t)cluster_size, (uint64_t)2, &need) ||
 	    __builtin_add_overflow(need, GUEST_SCRATCH_GPA, &need) ||
-	    __builtin_add_overflow(need, (uint64_t)GUEST_WORK_BYTES, &need) ||
+	    __builtin_add_overflow(need, walk_tables ? (uint64_t)GUEST_WORK_BYTES : 0u,
+				   &need) ||
 	    __builtin_add_overflow(need, RAM_ALIGN - 1u, &ram))
 		return 0;
 	return ram & ~(RAM_ALIGN - 1u);
@@ -69,7 +70,11 @@ static bool load_guest(struct guest_mem *m, const struct sandbox_config *cfg,
 	p.cluster_size = cfg->cluster_size;
 	p.disk_bytes = cfg->disk_bytes;
 	p.scratch_gpa = GUEST_SCRATCH_GPA;
-	p.scratch_bytes = ram - GUEST_SCRATCH_GPA;
+	/* Exactly what sandbox_ram_bytes() sized (not its rounding). */
+	p.scratch_bytes = 2u * (uint64_t)cfg->cluster_size +
+			  (cfg->walk_tables ? (uint64_t)GUEST_WORK_BYTES : 0u);
+	if (p.scratch_bytes > ram - GUEST_SCRATCH_GPA)
+		return false;
 	p.request = cfg->request;
 	/* The guest would read the header cluster first, and the device
 	 * would serve it from the pre-probe: hand it over in place and save
@@ -195,7 +200,7 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 	struct staging stage;
 	if (!staging_init(&stage, staged, cfg->preprobe, cfg->cluster_size))
 		return refuse_config(cfg);
-	uint64_t ram = sandbox_ram_bytes(cfg->cluster_size);
+	uint64_t ram = sandbox_ram_bytes(cfg->cluster_size, cfg->walk_tables);
 	if (ram == 0 || ram <= GUEST_SCRATCH_GPA)
 		return refuse_config(cfg);
 

@@ -77,6 +77,10 @@ struct sandbox_config {
 	const uint8_t *preprobe;     /* the header cluster as the host read it */
 	struct amend_request request;
 	struct sandbox_guest guest;  /* the program to run */
+	bool walk_tables;            /* the guest may walk the image's tables:
+				      * give it GUEST_WORK_BYTES for them
+				      * (without, its scratch is the two
+				      * header clusters) */
 	uint64_t budget_ns;          /* 0: SANDBOX_DEFAULT_BUDGET_NS */
 	uint32_t max_exits;          /* 0: SANDBOX_DEFAULT_MAX_EXITS */
 	/* Optional (NULL: skipped). Called exactly once, after the VM, its
@@ -129,10 +133,12 @@ struct sandbox_outcome {
 };
 
 /* The guest RAM size used for a cluster size (0 if invalid): the low
- * 2 MiB, two header clusters and GUEST_WORK_BYTES of table-walk memory,
- * rounded up to 2 MiB. Mapped with MAP_NORESERVE: only what the guest
- * touches is ever allocated. */
-uint64_t sandbox_ram_bytes(uint32_t cluster_size);
+ * 2 MiB, two header clusters and, with walk_tables, GUEST_WORK_BYTES of
+ * table-walk memory, rounded up to 2 MiB. Mapped with MAP_NORESERVE:
+ * only what the guest touches is ever allocated; but registering a
+ * larger slot costs KVM more (metadata per page), so a run that walks
+ * no tables gets none. */
+uint64_t sandbox_ram_bytes(uint32_t cluster_size, bool walk_tables);
 
 /* Run the guest. SANDBOX_OK only if the guest rang the doorbell with no
  * bad write and no header change; the outcome is filled as far as the

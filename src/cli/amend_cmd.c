@@ -231,6 +231,7 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
 	 * image with snapshots its snapshot table: give those the larger,
 	 * documented ceiling (docs/sandbox.md, "Time limits"). */
 	if (amend_needs_scan(img->cluster, img->cluster_len, &a->request)) {
+		cfg.walk_tables = true;
 		cfg.budget_ns = AMEND_SCAN_BUDGET_NS;
 		cfg.max_exits = AMEND_SCAN_MAX_EXITS;
 	}

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "gtest/gtest.h"
+#include "src/amend/amend_plan.h"
 #include "tests/sandbox/test_util.h"
 
 namespace sandbox_test {
@@ -61,6 +62,8 @@ RunResult RunGuest(const Image &img, const sandbox_guest &guest,
   cfg.preprobe = preprobe_override.empty() ? img.preprobe.data() : preprobe_override.data();
   cfg.request = req;
   cfg.guest = guest;
+  // As the CLI decides it: work memory for a run that walks the tables.
+  cfg.walk_tables = amend_needs_scan(cfg.preprobe, img.cluster_size, &req);
   cfg.budget_ns = budget_ns;
   cfg.max_exits = max_exits;
   r.out.staged = r.staged.data();

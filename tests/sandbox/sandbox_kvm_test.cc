@@ -301,6 +301,35 @@ TEST(AmendGuest, DiskSmallerThanClusterIsRefused) {
   unlink(img.path.c_str());
 }
 
+TEST(AmendGuest, DowngradeWithoutWorkMemoryIsRefusedByTheGuest) {
+  // A host that forgot walk_tables hands the guest no memory for the
+  // table walk: the guest refuses (the host's validator accepts a scan
+  // refusal of a downgrade), it does not overrun its scratch.
+  Image img;
+  ASSERT_TRUE(MakeQcow2("compat=1.1", "64M", &img));
+  int fd = open(img.path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  std::vector<uint8_t> staged(img.cluster_size);
+  sandbox_config cfg{};
+  cfg.image_fd = fd;
+  cfg.disk_bytes = img.bytes.size();
+  cfg.cluster_size = img.cluster_size;
+  cfg.preprobe = img.preprobe.data();
+  cfg.request = {AMEND_COMPAT_V2, AMEND_LAZY_KEEP};
+  cfg.guest = kAmend;
+  ASSERT_TRUE(amend_needs_scan(cfg.preprobe, cfg.cluster_size, &cfg.request));
+  cfg.walk_tables = false;
+  sandbox_outcome out{};
+  out.staged = staged.data();
+  EXPECT_EQ(sandbox_run(&cfg, &out), SANDBOX_OK);
+  close(fd);
+  ASSERT_TRUE(out.result_present);
+  EXPECT_EQ(out.result.status, static_cast<uint32_t>(AMEND_ERR_SCRATCH));
+  EXPECT_EQ(out.result.action, GUEST_ACTION_NONE);
+  EXPECT_EQ(staged, img.preprobe);
+  unlink(img.path.c_str());
+}
+
 TEST(AmendGuest, RepeatedRunsLeakNothing) {
   Image img;
   ASSERT_TRUE(MakeQcow2("compat=0.10", "64M", &img));
@@ -368,13 +397,17 @@ TEST(SandboxConfig, RefusesBadConfig) {
 }
 
 TEST(SandboxConfig, RamSize) {
-  // 2 MiB low memory + two clusters + 32 MiB of walk memory, to 2 MiB.
-  EXPECT_EQ(sandbox_ram_bytes(512), 36u << 20);
-  EXPECT_EQ(sandbox_ram_bytes(65536), 36u << 20);
-  EXPECT_EQ(sandbox_ram_bytes(1u << 20), 36u << 20);
-  EXPECT_EQ(sandbox_ram_bytes(2u << 20), 38u << 20);
-  EXPECT_EQ(sandbox_ram_bytes(1000), 0u);
-  EXPECT_EQ(sandbox_ram_bytes(0), 0u);
+  // 2 MiB low memory + two clusters (+ 32 MiB of walk memory), to 2 MiB.
+  EXPECT_EQ(sandbox_ram_bytes(512, true), 36u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(65536, true), 36u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(1u << 20, true), 36u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(2u << 20, true), 38u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(512, false), 4u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(65536, false), 4u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(1u << 20, false), 4u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(2u << 20, false), 6u << 20);
+  EXPECT_EQ(sandbox_ram_bytes(1000, true), 0u);
+  EXPECT_EQ(sandbox_ram_bytes(0, false), 0u);
 }
 
 }  // namespace
