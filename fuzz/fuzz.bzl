@@ -72,7 +72,7 @@ lib_sources = rule(
     attrs = {"libs": attr.label_list(aspects = [_lib_sources_aspect])},
 )
 
-def instar_fuzz_target(name, srcs, deps, size = "small"):
+def instar_fuzz_target(name, srcs, deps, size = "small", testonly = False):
     """Declare NAME_fuzzer and NAME_replay_test.
 
     Args:
@@ -82,13 +82,16 @@ def instar_fuzz_target(name, srcs, deps, size = "small"):
         deps' sources, are compiled into the fuzzer; the replay test links
         the libraries themselves).
       size: size of the replay test.
+      testonly: for a target whose deps include test-only libraries.
     """
     lib_sources(
         name = name + "_lib_srcs",
         libs = deps,
+        testonly = testonly,
     )
     native.cc_binary(
         name = name + "_fuzzer",
+        testonly = testonly,
         srcs = srcs + [":%s_lib_srcs" % name],
         copts = FUZZ_COPTS,
         linkopts = FUZZ_LINKOPTS,

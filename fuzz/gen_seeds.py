@@ -114,6 +114,12 @@ def main():
         put(out, "amend_scan", name, b"\0" + img)
         if name == "data":
             put(out, "amend_scan", name + ".fail3", bytes([5]) + img)
+        # amend_guest: [compat, lazy] + the whole image, run in KVM.
+        if len(img) + 2 <= MAX_SEED:
+            for rname, (c, l) in {"down": (1, 0), "up": (2, 0),
+                                  "up_lazy": (2, 2), "lazy_on": (0, 2),
+                                  "lazy_off": (0, 1)}.items():
+                put(out, "amend_guest", f"{name}.{rname}", bytes([c, l]) + img)
 
     # amend_diff: [size, be16 m] + old bytes + 4-byte edits.
     def diff_seed(sz, old, edits):

@@ -96,6 +96,11 @@ sc extl2 16384 extended_l2=on
 qio -c "write -P 0xaa 0 8k" -c "write -z 16k 2k" "$tmp/scan/extl2.qcow2"
 sc data4k 4096
 qio -c "write -P 0xaa 0 8k" "$tmp/scan/data4k.qcow2"
+# v2 images, for the upgrades of the end-to-end target (amend_guest).
+sc data_v2 512 compat=0.10
+qio -c "write -P 0xaa 0 2k" "$tmp/scan/data_v2.qcow2"
+sc snap_v2 4096 compat=0.10
+q snapshot -c s0 "$tmp/scan/snap_v2.qcow2"
 head -c 65536 /dev/zero | tr '\0' 'x' >"$tmp/scan/x.raw"
 q convert -c -f raw -O qcow2 -o cluster_size=512 "$tmp/scan/x.raw" "$tmp/scan/compressed.qcow2"
 q convert -c -f raw -O qcow2 -o cluster_size=512,compression_type=zstd "$tmp/scan/x.raw" "$tmp/scan/zstd.qcow2"

@@ -48,8 +48,10 @@ for spec in "$@"; do
 	if [ "$rc" -eq 0 ] && [ "${runs:-0}" -le 0 ]; then
 		rc=98
 	fi
+	# amend_guest says how many inputs reached the guest in KVM.
+	guest=$(grep -m1 -o '[0-9]* guest runs in one VM ([0-9]* rebuilt)' "$log" || true)
 	if [ "$rc" -eq 0 ]; then
-		echo "PASS $t: ${runs} runs, ${rate} exec/s, ${dur} s"
+		echo "PASS $t: ${runs} runs, ${rate} exec/s${guest:+ ($guest)}, ${dur} s"
 		cases+="<testcase classname=\"fuzz.smoke\" name=\"$t\" time=\"$dur\"><system-out>${runs} runs, ${rate} exec/s</system-out></testcase>"
 	else
 		failures=$((failures + 1))

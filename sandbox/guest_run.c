@@ -1,0 +1,166 @@
+/*
+ * guest_run.c — see guest_run.h.
+ *
+ * Trust: as guest_run.h.
+ */
+#include "sandbox/guest_run.h"
+
+#include <string.h>
+
+#include "sandbox/guest_mem.h"
+#include "sandbox/kvm_cpu_x86_64.h"
+#include "sandbox/run_loop.h"
+#include "sandbox/virtio_blk.h"
+#include "sandbox/virtio_mmio.h"
+
+#define RAM_ALIGN 0x200000ULL /* one 2 MiB page */
+
+static bool cluster_ok(uint32_t cs)
+{
+	return cs >= GUEST_MIN_CLUSTER && cs <= GUEST_MAX_CLUSTER &&
+	       (cs & (cs - 1u)) == 0;
+}
+
+uint64_t sandbox_ram_bytes(uint32_t cluster_size, bool walk_tables)
+{
+	uint64_t need;
+	uint64_t ram;
+	if (!cluster_ok(cluster_size))
+		return 0;
+	if (__builtin_mul_overflow((uint64_t)cluster_size, (uint64_t)2, &need) ||
+	    __builtin_add_overflow(need, GUEST_SCRATCH_GPA, &need) ||
+	    __builtin_add_overflow(need, walk_tables ? (uint64_t)GUEST_WORK_BYTES : 0u,
+				   &need) ||
+	    __builtin_add_overflow(need, RAM_ALIGN - 1u, &ram))
+		return 0;
+	return ram & ~(RAM_ALIGN - 1u);
+}
+
+bool guest_run_config_ok(const struct sandbox_config *cfg,
+		      const struct sandbox_outcome *out)
+{
+	return cfg != NULL && out != NULL && out->staged != NULL &&
+	       cfg->image_fd >= 0 && cluster_ok(cfg->cluster_size) &&
+	       cfg->preprobe != NULL && cfg->disk_bytes >= cfg->cluster_size &&
+	       cfg->guest.image != NULL &&
+	       cfg->guest.len != 0 && cfg->guest.len <= GUEST_IMAGE_MAX &&
+	       cfg->guest.text_len != 0 &&
+	       cfg->guest.text_len <= cfg->guest.ro_len &&
+	       cfg->guest.ro_len <= GUEST_IMAGE_MAX &&
+	       cfg->guest.text_len % 4096u == 0 && cfg->guest.ro_len % 4096u == 0;
+}
+
+static bool load_guest(struct guest_mem *m, const struct sandbox_config *cfg,
+		       uint64_t ram)
+{
+	uint8_t *img = guest_mem_range(m, GUEST_IMAGE_GPA, cfg->guest.len);
+	if (img == NULL)
+		return false;
+	memcpy(img, cfg->guest.image, cfg->guest.len);
+
+	struct guest_params p;
+	memset(&p, 0, sizeof(p));
+	p.magic = GUEST_ABI_MAGIC;
+	p.abi_version = GUEST_ABI_VERSION;
+	p.cluster_size = cfg->cluster_size;
+	p.disk_bytes = cfg->disk_bytes;
+	p.scratch_gpa = GUEST_SCRATCH_GPA;
+	/* Exactly what sandbox_ram_bytes() sized (not its rounding). */
+	p.scratch_bytes = 2u * (uint64_t)cfg->cluster_size +
+			  (cfg->walk_tables ? (uint64_t)GUEST_WORK_BYTES : 0u);
+	if (p.scratch_bytes > ram - GUEST_SCRATCH_GPA)
+		return false;
+	p.request = cfg->request;
+	/* The guest would read the header cluster first, and the device
+	 * would serve it from the pre-probe: hand it over in place and save
+	 * the guest that exit. */
+	uint8_t *hdr = guest_mem_range(m, GUEST_SCRATCH_GPA, cfg->cluster_size);
+	if (hdr == NULL)
+		return false;
+	memcpy(hdr, cfg->preprobe, cfg->cluster_size);
+	p.header_loaded = 1;
+	uint8_t *pp = guest_mem_range(m, GUEST_PARAMS_GPA, sizeof(p));
+	if (pp == NULL)
+		return false;
+	memcpy(pp, &p, sizeof(p));
+	return true;
+}
+
+enum sandbox_err guest_run_load(struct guest_mem *m,
+				const struct sandbox_config *cfg, uint64_t ram)
+{
+	const struct guest_image_layout layout = {
+		.entry = GUEST_IMAGE_GPA,
+		.text_end = GUEST_IMAGE_GPA + cfg->guest.text_len,
+		.ro_end = GUEST_IMAGE_GPA + cfg->guest.ro_len,
+		.stack_top = GUEST_STACK_TOP,
+	};
+
+	if (!load_guest(m, cfg, ram))
+		return SANDBOX_ERR_VM_SETUP;
+	return kvm_cpu_write_tables(m, &layout);
+}
+
+enum sandbox_err guest_run_execute(struct kvm_vm *vm,
+				   const struct sandbox_config *cfg,
+				   struct staging *stage,
+				   struct sandbox_outcome *out)
+{
+	struct vblk_device blk;
+	vblk_device_init(&blk, &vm->mem, cfg->image_fd, cfg->disk_bytes,
+			 cfg->preprobe, cfg->cluster_size, stage);
+	struct virtio_mmio mmio;
+	vmmio_init(&mmio, &vblk_device_ops, &blk, &vm->mem);
+	/* The device is handed over initialised: set-up by the guest would
+	 * cost about 27 exits (docs/sandbox.md, "Exits"). */
+	if (vmmio_preconfigure(&mmio, GUEST_VQ_SIZE, GUEST_VQ_DESC_GPA,
+			       GUEST_VQ_AVAIL_GPA, GUEST_VQ_USED_GPA) != VMMIO_OK)
+		return SANDBOX_ERR_VM_SETUP;
+
+	/* VM, memory and vCPU exist; the guest has not run yet. */
+	if (cfg->after_setup != NULL) {
+		enum sandbox_err err = cfg->after_setup(cfg->after_setup_ctx);
+		if (err != SANDBOX_OK)
+			return err;
+	}
+
+	struct run_limits lim = {
+		.budget_ns = cfg->budget_ns != 0 ? cfg->budget_ns :
+			     SANDBOX_DEFAULT_BUDGET_NS,
+		.max_exits = cfg->max_exits != 0 ? cfg->max_exits :
+			     SANDBOX_DEFAULT_MAX_EXITS,
+	};
+	struct run_stats st;
+	enum sandbox_err err = run_loop(vm, &mmio, &lim, &st);
+	out->exits = st.exits;
+	out->run_ns = st.elapsed_ns;
+	out->guest_rip = st.guest_rip;
+	if (err == SANDBOX_OK) {
+		const uint8_t *r = guest_mem_range(&vm->mem, GUEST_RESULT_GPA,
+						   sizeof(out->result));
+		if (r == NULL) {
+			err = SANDBOX_ERR_VM_SETUP;
+		} else {
+			memcpy(&out->result, r, sizeof(out->result));
+			out->result_present = true;
+		}
+	}
+	out->header_changed = blk.header_changed || blk.file_shrank;
+	out->bad_write = blk.bad_write;
+	out->reads = blk.reads;
+	out->read_bytes = blk.read_bytes;
+	memcpy(out->written, stage->written, sizeof(out->written));
+	out->sectors_written = staging_sectors_written(stage);
+	out->write_requests = stage->write_requests;
+	out->notifies = mmio.notifies;
+	out->requests = blk.requests;
+	out->mmio_exits = st.mmio_exits;
+	if (!kvm_cpu_system_area_intact(vm))
+		err = SANDBOX_ERR_SYSTEM_AREA;
+	else if (blk.bad_write)
+		err = SANDBOX_ERR_BAD_WRITE;
+	else if (blk.header_changed || blk.file_shrank)
+		err = SANDBOX_ERR_HEADER_CHANGED;
+
+	return err;
+}
