@@ -43,7 +43,7 @@
  *   0xa000-0xcfff  U rw virtqueue 0 (descriptors, available, used)
  *   0x10000-       U rx the guest's code, U r its read-only data, U rw
  *                  its data and .bss, as the embedded image says
- *                  (sandbox_config.guest_text_end / guest_ro_end)
+ *                  (sandbox_guest.text_len / ro_len)
  *   up to 0x200000 U rw the stack (grows down from GUEST_STACK_TOP)
  * and the rest of RAM in 2 MiB pages, U rw, never executable. */
 #define GUEST_GDT_GPA        GUEST_ULL(0x00001000) /* GDT: null, code64 DPL3, data DPL3 */
@@ -61,7 +61,7 @@
 #define GUEST_IMAGE_GPA      GUEST_ULL(0x00010000) /* the guest image is loaded here; entry = first byte */
 #define GUEST_IMAGE_MAX      GUEST_ULL(0x000f0000) /* the image (with .bss) may be at most this big */
 #define GUEST_STACK_TOP      GUEST_ULL(0x00200000) /* stack grows down from here, to GUEST_IMAGE_GPA + GUEST_IMAGE_MAX */
-#define GUEST_SCRATCH_GPA    GUEST_ULL(0x00200000) /* scratch: from here to the end of RAM */
+#define GUEST_SCRATCH_GPA    GUEST_ULL(0x00200000) /* scratch: guest_params.scratch_bytes from here */
 #define GUEST_MMIO_GPA       GUEST_ULL(0xd0000000) /* virtio-mmio register window */
 #define GUEST_MMIO_SIZE      GUEST_ULL(0x00001000)
 #define GUEST_DOORBELL_GPA   GUEST_ULL(0xd0001000) /* the doorbell register (MMIO) */

@@ -218,6 +218,9 @@ const char *msg_sandbox(enum sandbox_err e)
 		       "cluster; nothing was written";
 	case SANDBOX_ERR_HEADER_CHANGED:
 		return SPEC_RETRY;
+	case SANDBOX_ERR_SYSTEM_AREA:
+		return "the sandboxed guest's page tables or GDT changed; "
+		       "nothing was written";
 	case SANDBOX_ERR_CONFIG:
 	case SANDBOX_ERR_COUNT_:
 	default:

@@ -32,6 +32,9 @@ TEST(Messages, SpecTableVerbatim) {
       "the image's header changed between the host's pre-probe and the guest's read, or a "
       "guest write failed; retry, or run `instar check` if the image may be corrupt";
   EXPECT_STREQ(retry, msg_sandbox(SANDBOX_ERR_HEADER_CHANGED));
+  // Every run error has a message of its own, not the internal-error one.
+  for (int i = SANDBOX_ERR_KVM_UNAVAILABLE; i < SANDBOX_ERR_COUNT_; i++)
+    EXPECT_STRNE(msg_sandbox(static_cast<sandbox_err>(i)), msg_sandbox(SANDBOX_ERR_CONFIG)) << i;
   EXPECT_STREQ(retry, msg_image(IMAGE_ERR_CHANGED));
   EXPECT_STREQ(retry, msg_validate(VALIDATE_ERR_GUEST_IO));
   EXPECT_STREQ("the image is too large for the amend scratch buffer",

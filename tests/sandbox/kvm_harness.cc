@@ -47,6 +47,19 @@ int OpenFdCount() {
   return n;
 }
 
+sandbox_config ConfigFor(const Image &img, int fd, const sandbox_guest &guest,
+                         amend_request req) {
+  sandbox_config cfg{};
+  cfg.image_fd = fd;
+  cfg.disk_bytes = img.bytes.size();
+  cfg.cluster_size = img.cluster_size;
+  cfg.preprobe = img.preprobe.data();
+  cfg.request = req;
+  cfg.guest = guest;
+  cfg.walk_tables = amend_needs_scan(cfg.preprobe, img.cluster_size, &req);
+  return cfg;
+}
+
 RunResult RunGuest(const Image &img, const sandbox_guest &guest,
                    amend_request req, uint64_t budget_ns, uint32_t max_exits,
                    const std::vector<uint8_t> &preprobe_override) {
@@ -55,15 +68,11 @@ RunResult RunGuest(const Image &img, const sandbox_guest &guest,
   EXPECT_GE(fd, 0);
   if (fd < 0) return r;
   r.staged.assign(img.cluster_size, 0xcc);
-  sandbox_config cfg{};
-  cfg.image_fd = fd;
-  cfg.disk_bytes = img.bytes.size();
-  cfg.cluster_size = img.cluster_size;
-  cfg.preprobe = preprobe_override.empty() ? img.preprobe.data() : preprobe_override.data();
-  cfg.request = req;
-  cfg.guest = guest;
-  // As the CLI decides it: work memory for a run that walks the tables.
-  cfg.walk_tables = amend_needs_scan(cfg.preprobe, img.cluster_size, &req);
+  sandbox_config cfg = ConfigFor(img, fd, guest, req);
+  if (!preprobe_override.empty()) {
+    cfg.preprobe = preprobe_override.data();
+    cfg.walk_tables = amend_needs_scan(cfg.preprobe, img.cluster_size, &req);
+  }
   cfg.budget_ns = budget_ns;
   cfg.max_exits = max_exits;
   r.out.staged = r.staged.data();

@@ -34,6 +34,12 @@ struct RunResult {
   bool file_unchanged = false;
 };
 
+// The config the CLI would give sandbox_run() for `img` opened as `fd`:
+// its size, cluster size and pre-probe, `req`, and walk memory when the
+// request walks the tables (amend_needs_scan()).
+sandbox_config ConfigFor(const Image &img, int fd, const sandbox_guest &guest,
+                         amend_request req);
+
 // Run `guest` on `img` with `req`. preprobe_override, if non-empty,
 // replaces the pre-probe bytes passed to the sandbox.
 RunResult RunGuest(const Image &img, const sandbox_guest &guest,

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "guest/amend_embedded.h"
-#include "src/amend/amend_plan.h"
+#include "src/amend/amend_status.h"
 #include "tests/sandbox/bad_guests/remember_embedded.h"
 #include "tests/sandbox/bad_guests/triple_fault_embedded.h"
 #include "tests/sandbox/kvm_harness.h"
@@ -42,14 +42,7 @@ SessionRun RunIn(sandbox_session *s, const Image &img, const sandbox_guest &gues
   int fd = open(img.path.c_str(), O_RDONLY | O_CLOEXEC);
   EXPECT_GE(fd, 0);
   r.staged.assign(img.cluster_size, 0xcc);
-  sandbox_config cfg{};
-  cfg.image_fd = fd;
-  cfg.disk_bytes = img.bytes.size();
-  cfg.cluster_size = img.cluster_size;
-  cfg.preprobe = img.preprobe.data();
-  cfg.request = req;
-  cfg.guest = guest;
-  cfg.walk_tables = amend_needs_scan(cfg.preprobe, img.cluster_size, &req);
+  sandbox_config cfg = sandbox_test::ConfigFor(img, fd, guest, req);
   r.out.staged = r.staged.data();
   r.err = sandbox_session_run(s, &cfg, &r.out);
   close(fd);
@@ -149,13 +142,7 @@ TEST_F(Session, RefusesWhatOnlyAOneShotRunTakes) {
   int fd = open(img.path.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   std::vector<uint8_t> staged(img.cluster_size);
-  sandbox_config cfg{};
-  cfg.image_fd = fd;
-  cfg.disk_bytes = img.bytes.size();
-  cfg.cluster_size = img.cluster_size;
-  cfg.preprobe = img.preprobe.data();
-  cfg.request = {AMEND_COMPAT_V3, AMEND_LAZY_KEEP};
-  cfg.guest = kAmend;
+  sandbox_config cfg = sandbox_test::ConfigFor(img, fd, kAmend, {AMEND_COMPAT_V3, AMEND_LAZY_KEEP});
   sandbox_outcome out{};
   out.staged = staged.data();
   cfg.defer_teardown = true;

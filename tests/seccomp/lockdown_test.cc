@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -158,6 +159,23 @@ INSTANTIATE_TEST_SUITE_P(
                   [](int img, int) {
                     syscall(SYS_close, img);
                     syscall(SYS_openat, AT_FDCWD, "/tmp/victim", O_RDWR | O_CLOEXEC);
+                  }},
+        // futex: the helper thread's private wait and wake only.
+        Forbidden{"futex_shared_wait", false, NoPrep,
+                  [](int, int) {
+                    static uint32_t word = 1;
+                    struct timespec ts = {0, 1000};
+                    syscall(SYS_futex, &word, FUTEX_WAIT, 1, &ts, nullptr, 0);
+                  }},
+        Forbidden{"futex_requeue", false, NoPrep,
+                  [](int, int) {
+                    static uint32_t a = 0, b = 0;
+                    syscall(SYS_futex, &a, FUTEX_CMP_REQUEUE_PRIVATE, 1, 1, &b, 0);
+                  }},
+        Forbidden{"futex_shared_wake", false, NoPrep,
+                  [](int, int) {
+                    static uint32_t word = 0;
+                    syscall(SYS_futex, &word, FUTEX_WAKE, 1, nullptr, nullptr, 0);
                   }},
         Forbidden{"munmap_kvm_path_page", false, NoPrep,
                   [](int, int) {
@@ -446,6 +464,13 @@ TEST(Lockdown, AllowedSyscallsStillWork) {
     free(small);
     Say("memory\n");
 
+    // The helper thread's futex calls: private wake and (timed) wait.
+    static uint32_t word = 0;
+    if (syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0) != 0) return 18;
+    struct timespec tiny = {0, 1000};
+    if (syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &tiny, nullptr, 0) != -1 ||
+        errno != ETIMEDOUT)
+      return 19;
     if (MonotonicMs() < 0) return 10;
     struct sigaction sa = {};
     sa.sa_handler = OnAlarm;
