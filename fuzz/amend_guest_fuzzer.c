@@ -118,7 +118,8 @@ static enum amend_status reference(const uint8_t *img, size_t len,
 
 		if (qcow2_parse(img, cs, &h) != QCOW2_OK)
 			return AMEND_ERR_PARSE;
-		ss = amend_scan_tables(&h, len, &io, work, GUEST_WORK_BYTES,
+		ss = amend_scan_tables(&h, amend_scan_reach(img, cs, req), len,
+				       &io, work, GUEST_WORK_BYTES,
 				       &scan);
 		if (ss != AMEND_CHANGED)
 			return ss;
@@ -165,6 +166,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&out, 0, sizeof(out));
 	out.staged = staged;
 	se = sandbox_session_run(&session, &cfg, &out);
+	if (se != SANDBOX_OK)
+		fprintf(stderr,
+			"amend_guest_fuzzer: sandbox error %d after %u exits, "
+			"%llu us, rip 0x%llx (run %u of the session)\n",
+			(int)se, out.exits,
+			(unsigned long long)(out.run_ns / 1000u),
+			(unsigned long long)out.guest_rip, session.runs);
 	FUZZ_ASSERT(se == SANDBOX_OK);
 	FUZZ_ASSERT(out.result_present);
 

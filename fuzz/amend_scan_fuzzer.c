@@ -1,8 +1,9 @@
 /*
- * amend_scan_fuzzer.c — fuzz target 7: the table scan a compat=0.10
- * downgrade runs before planning (amend_scan_tables, amend_scan_l2): it
- * walks the snapshot table and the active and every snapshot's L1/L2
- * tables of the image, all hostile, through a batched read callback
+ * amend_scan_fuzzer.c — fuzz target 7: the table scan run before
+ * planning (amend_scan_tables, amend_scan_l2), at both reaches: the
+ * snapshot table alone (any request on an image with snapshots), and the
+ * snapshot table with the active and every snapshot's L1/L2 tables (a
+ * compat=0.10 downgrade). All hostile, read through a batched callback
  * (virtio-blk in the guest; memory here), with the least work memory it
  * accepts.
  *
@@ -15,7 +16,8 @@
  * Trust: the image is hostile. Asserted (a violation traps): every read
  * the scanner asks for is sector-aligned and inside the file's sectors;
  * the result is one of the documented codes and agrees with out->done
- * and out->io_error; the walk stays within its L2 read bound.
+ * and out->io_error; the walk stays within its L2 read bound; the
+ * snapshot-table reach walks no L1 or L2 table.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,21 +91,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (qcow2_parse(img, cs, &h) != QCOW2_OK)
 		goto done;
 
-	f.bytes = img;
-	f.len = flen;
-	f.reads = 0;
-	memset(&out, 0, sizeof(out));
-	const struct qcow2_io io = { read_cb, &f, BATCH };
-	s = amend_scan_tables(&h, flen, &io, scratch, mem_len, &out);
-	FUZZ_ASSERT(s == AMEND_CHANGED || s == AMEND_ERR_TABLES ||
-		    s == AMEND_ERR_SCAN_IO ||
-		    (s == AMEND_ERR_DOWNGRADE_FEATURE &&
-		     (h.incompat & QCOW2_INCOMPAT_EXTENDED_L2)));
-	FUZZ_ASSERT((s == AMEND_CHANGED) == out.done);
-	FUZZ_ASSERT((s == AMEND_ERR_SCAN_IO) == out.io_error);
-	if (s == AMEND_ERR_SCAN_IO)
-		FUZZ_ASSERT(f.fail_at != 0 && f.reads == f.fail_at);
-	FUZZ_ASSERT(out.l2_tables <= QCOW2_WALK_MAX_L2_READS);
+	/* Both reaches: the snapshot table alone (any request on an image
+	 * with snapshots), and every table (a downgrade). */
+	for (int r = 0; r < 2; r++) {
+		enum amend_scan_reach reach = r == 0 ? AMEND_SCAN_SNAPSHOT_TABLE
+						     : AMEND_SCAN_ALL_TABLES;
+		f.bytes = img;
+		f.len = flen;
+		f.reads = 0;
+		memset(&out, 0, sizeof(out));
+		const struct qcow2_io io = { read_cb, &f, BATCH };
+		s = amend_scan_tables(&h, reach, flen, &io, scratch, mem_len, &out);
+		FUZZ_ASSERT(s == AMEND_CHANGED || s == AMEND_ERR_TABLES ||
+			    s == AMEND_ERR_SCAN_IO ||
+			    (s == AMEND_ERR_DOWNGRADE_FEATURE &&
+			     reach == AMEND_SCAN_ALL_TABLES &&
+			     (h.incompat & QCOW2_INCOMPAT_EXTENDED_L2)));
+		FUZZ_ASSERT((s == AMEND_CHANGED) == out.done);
+		FUZZ_ASSERT((s == AMEND_ERR_SCAN_IO) == out.io_error);
+		if (s == AMEND_ERR_SCAN_IO)
+			FUZZ_ASSERT(f.fail_at != 0 && f.reads == f.fail_at);
+		FUZZ_ASSERT(out.l2_tables <= QCOW2_WALK_MAX_L2_READS);
+		/* The snapshot table alone reads no L2 table. */
+		if (reach == AMEND_SCAN_SNAPSHOT_TABLE)
+			FUZZ_ASSERT(out.l2_tables == 0 && out.l1_tables == 0);
+	}
 done:
 	free(img);
 	free(scratch);

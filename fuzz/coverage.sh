@@ -20,7 +20,7 @@ mkdir -p "$out/prof"
 
 # shellcheck source=fuzz/sources.sh
 source "$here/sources.sh"
-TARGETS="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse"
+TARGETS="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse qcow2_snapshot"
 FLAGS="-O0 -g -std=c11 -fprofile-instr-generate -fcoverage-mapping"
 
 objects=()

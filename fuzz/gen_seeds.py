@@ -190,6 +190,73 @@ def main():
     for name, data in progs.items():
         put(out, "virtio_device", name, data)
 
+    snapshot_seeds(out)
+
+
+def snapshot_entry(l1_offset, l1_size, id_str, name, extra=b"", pad=True):
+    """One snapshot table entry as the qcow2 spec lays it out: the 40-byte
+    big-endian fixed part, extra data, id, name, zeroes to a multiple of 8."""
+    e = struct.pack(">QIHHIIQII", l1_offset, l1_size, len(id_str), len(name),
+                    1700000000, 5, 123456789, 0, len(extra))
+    e += extra + id_str + name
+    if pad:
+        e += bytes(-len(e) % 8)
+    return e
+
+
+def snapshot_extra(disk_size, n=24):
+    """Extra data: vm_state_size_large, disk_size, icount (-1: none)."""
+    return struct.pack(">QQQ", 0, disk_size, (1 << 64) - 1)[:n]
+
+
+def snapshot_seeds(out):
+    """qcow2_snapshot: [fault, stop, window, reps, be16 nb, be16 offset,
+    flags] + table bytes (see fuzz/qcow2_snapshot_fuzzer.c)."""
+    def seed(table, nb, off=0, fault=0, stop=0, window=0, reps=0, flags=0):
+        return bytes([fault, stop, window, reps]) + struct.pack(">HH", nb, off) + \
+            bytes([flags]) + table
+
+    # What qemu-img 7.2 writes for `snapshot -c s` on a fresh 64 MiB image:
+    # the last bytes of the file, the padding past its end.
+    qemu = snapshot_entry(0x40000, 1, b"1", b"s", snapshot_extra(64 << 20), pad=False)
+    three = (snapshot_entry(0x50000, 8, b"1", b"old", b"") +
+             snapshot_entry(0x60000, 8, b"2", b"sizes", snapshot_extra(1 << 30, 16)) +
+             snapshot_entry(0x70000, 8, b"3", b"icount", snapshot_extra(1 << 30)))
+    # 48 entries of 370 to 700 bytes (25 KiB), repeated 8 times: 200 KiB
+    # of table, more than the least window, so entries straddle refills.
+    many = b"".join(snapshot_entry(0x100000 + i * 0x10000, 16, str(i + 1).encode(),
+                                   b"n" * (300 + i * 7), snapshot_extra(1 << 30))
+                    for i in range(48))
+    big = snapshot_entry(0x80000, 1, b"7", b"B" * 60000, snapshot_extra(1 << 30))
+    bad_extra = snapshot_entry(0x50000, 1, b"1", b"x", bytes(1025))
+    # The longest entry (132136 bytes) 504 bytes into a sector: the table
+    # repeated three times holds it; the least window cannot (the known
+    # limit noted at walk_limit in the harness), a larger one can.
+    late = snapshot_entry(0, 0, b"", b"p" * 464)
+    late += struct.pack(">QIHHIIQII", 0x90000, 1, 65535, 65535, 0, 0, 0, 0, 1024)
+    late += snapshot_extra(1 << 30) + b"L" * (45000 - len(late) - 24)
+    seeds = {
+        "qemu_img_exact": seed(qemu, 1),
+        "qemu_img_sectors": seed(qemu, 1, flags=1),
+        "three": seed(three, 3),
+        "three_stop_second": seed(three, 3, stop=2),
+        "three_fail_first_read": seed(three, 3, fault=1),
+        "three_too_many": seed(three, 4),
+        "three_at_offset": seed(bytes(520) + three, 3, off=520),
+        "many_straddling": seed(many, 48 * 8, reps=7),
+        "many_straddling_window8": seed(many, 48 * 8, reps=7, window=0x05),
+        "many_fail_second_read": seed(many, 48 * 8, reps=7, fault=3),
+        "big_entries": seed(big, 4, reps=3),
+        "big_entries_large_window": seed(big, 4, reps=3, window=0x02),
+        "extra_too_long": seed(bad_extra, 1),
+        "longest_entry_late_in_sector": seed(late, 2, reps=2),
+        "longest_entry_late_large_window": seed(late, 2, reps=2, window=0x02),
+        "window_too_small": seed(three, 3, window=0x03),
+        "zero_entries": seed(bytes(4096), 100),
+    }
+    for name, data in seeds.items():
+        put(out, "qcow2_snapshot", name, data)
+
 
 if __name__ == "__main__":
     main()

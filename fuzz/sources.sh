@@ -7,6 +7,7 @@ QCOW2="src/qcow2/image_format.c src/qcow2/qcow2_parse.c src/qcow2/qcow2_snapshot
 AMEND="$QCOW2 src/amend/amend_apply.c src/amend/amend_diff.c
        src/amend/amend_layout.c src/amend/amend_plan.c src/amend/amend_scan.c"
 VALIDATE="$AMEND sandbox/validate.c"
+# shellcheck disable=SC2034 # LIBS is read by build.sh, which sources this file
 declare -A LIBS=(
 	[qcow2_header]="$QCOW2"
 	[amend_plan]="$VALIDATE"
@@ -17,4 +18,5 @@ declare -A LIBS=(
 	                 sandbox/virtio_mmio.c sandbox/virtqueue.c"
 	[validate]="$VALIDATE"
 	[policy_parse]="seccomp/policy_parse.c seccomp/policy_symbols.c"
+	[qcow2_snapshot]="$QCOW2"
 )

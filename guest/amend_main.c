@@ -149,7 +149,8 @@ void guest_main(void)
 	/* A downgrade first walks the L1/L2 and snapshot tables (reads
 	 * only), in the work memory past the two header clusters. */
 	const struct amend_scan *scanned = NULL;
-	if (amend_needs_scan(cur, cs, &req)) {
+	enum amend_scan_reach reach = amend_scan_reach(cur, cs, &req);
+	if (reach != AMEND_SCAN_NOTHING) {
 		struct qcow2_header h;
 		enum amend_status ss;
 		if (qcow2_parse(cur, cs, &h) != QCOW2_OK) {
@@ -159,7 +160,8 @@ void guest_main(void)
 		const struct qcow2_io io = { scan_read, NULL, VBLK_MAX_BATCH };
 		uint8_t *work = next + cs;
 		size_t work_len = (size_t)(p->scratch_bytes - 2u * (uint64_t)cs);
-		ss = amend_scan_tables(&h, vblk_capacity() * GUEST_SECTOR_SIZE,
+		ss = amend_scan_tables(&h, reach,
+				       vblk_capacity() * GUEST_SECTOR_SIZE,
 				       &io, work, work_len,
 				       &scan);
 		if (ss != AMEND_CHANGED) {

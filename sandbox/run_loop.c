@@ -48,10 +48,26 @@ struct timer_state {
 	bool act_set, timer_set, mask_set;
 };
 
+/*
+ * The order matters to a caller that has its own ITIMER_REAL armed (a
+ * fuzzer's timeout clock; never the CLI): the timers are swapped before
+ * our handler goes in, so an expiry of the caller's timer can only reach
+ * the caller's handler, never ours (which would end the run as a
+ * timeout); and ours is disarmed before the caller's handler comes back.
+ */
 static bool arm_timer(struct timer_state *ts, struct kvm_run *run,
 		      uint64_t budget_ns)
 {
 	memset(ts, 0, sizeof(*ts));
+
+	uint64_t us = budget_ns / 1000u;
+	if (us == 0)
+		us = 1;
+	struct itimerval it;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = (time_t)(us / 1000000u);
+	it.it_value.tv_usec = (suseconds_t)(us % 1000000u);
+	it.it_interval.tv_usec = TIMER_REPEAT_US;
 	alarm_fired = 0;
 	alarm_run = run;
 
@@ -60,6 +76,9 @@ static bool arm_timer(struct timer_state *ts, struct kvm_run *run,
 	act.sa_handler = on_alarm;
 	sigemptyset(&act.sa_mask);
 	act.sa_flags = 0; /* no SA_RESTART: KVM_RUN must return EINTR */
+	if (setitimer(ITIMER_REAL, &it, &ts->old_timer) != 0)
+		return false;
+	ts->timer_set = true;
 	if (sigaction(SIGALRM, &act, &ts->old_act) != 0)
 		return false;
 	ts->act_set = true;
@@ -70,27 +89,19 @@ static bool arm_timer(struct timer_state *ts, struct kvm_run *run,
 	if (sigprocmask(SIG_UNBLOCK, &unblock, &ts->old_mask) != 0)
 		return false;
 	ts->mask_set = true;
-
-	uint64_t us = budget_ns / 1000u;
-	if (us == 0)
-		us = 1;
-	struct itimerval it;
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_sec = (time_t)(us / 1000000u);
-	it.it_value.tv_usec = (suseconds_t)(us % 1000000u);
-	it.it_interval.tv_usec = TIMER_REPEAT_US;
-	if (setitimer(ITIMER_REAL, &it, &ts->old_timer) != 0)
-		return false;
-	ts->timer_set = true;
 	return true;
 }
 
 static void disarm_timer(struct timer_state *ts)
 {
+	static const struct itimerval off;
+
 	if (ts->timer_set)
-		(void)setitimer(ITIMER_REAL, &ts->old_timer, NULL);
+		(void)setitimer(ITIMER_REAL, &off, NULL);
 	if (ts->act_set)
 		(void)sigaction(SIGALRM, &ts->old_act, NULL);
+	if (ts->timer_set)
+		(void)setitimer(ITIMER_REAL, &ts->old_timer, NULL);
 	alarm_run = NULL;
 	/* Only SIGALRM was unblocked; block it again only if it was blocked
 	 * before (never in the CLI, whose policy forbids blocking signals). */

@@ -61,32 +61,18 @@ static bool record_well_formed(const struct guest_result *r)
 	}
 }
 
-/* Refusals that only the guest's table scan can decide (amend_scan.h):
- * the host, which does not walk the tables, cannot tell them false. */
-static bool scan_refusal(uint32_t status)
-{
-	switch (status) {
-	case AMEND_ERR_ZERO_CLUSTERS:
-	case AMEND_ERR_DOWNGRADE_FEATURE:   /* compressed zstd clusters */
-	case AMEND_ERR_SNAPSHOT_SIZE:
-	case AMEND_ERR_TABLES:
-	case AMEND_ERR_SNAPSHOT_UPGRADE:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* A refusal is believable if the host's own plan makes the same one, or
- * if the host's plan would change the header and the request is one the
- * guest must first scan the tables for. */
+ * if the host's plan (which assumes a clean scan) would change the header
+ * or change nothing, and the refusal is one the scan this request needs
+ * can give and the header cannot (amend_scan_may_refuse()). */
 static bool refusal_believable(const struct validate_input *in,
 			       enum amend_status host, uint32_t guest)
 {
 	if (host != AMEND_CHANGED && host != AMEND_NOOP)
 		return (uint32_t)host == guest;
-	return host == AMEND_CHANGED && scan_refusal(guest) &&
-	       amend_needs_scan(in->pre, in->len, in->req);
+	return guest < (uint32_t)AMEND_STATUS_COUNT_ &&
+	       amend_scan_may_refuse(in->pre, in->len, in->req,
+				     (enum amend_status)guest);
 }
 
 static size_t first_difference(const uint8_t *a, const uint8_t *b, size_t len)

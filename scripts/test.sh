@@ -6,7 +6,7 @@
 # Exit status is non-zero when anything failed.
 set -uo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 if [ ! -e /dev/kvm ]; then
 	echo "test.sh: /dev/kvm is missing: the KVM sandbox tests will FAIL" >&2
@@ -29,13 +29,22 @@ for config in plain asan; do
 	echo "=== bazel test ${args[*]:-} //... ($config)"
 	since=$(date +%s)
 	sleep 1  # test.xml mtimes of this run are then strictly newer
-	"${BAZEL[@]}" test "${args[@]}" --nocache_test_results --test_output=errors //... 2>&1 |
+	bep=$(mktemp)
+	"${BAZEL[@]}" test "${args[@]}" --nocache_test_results --test_output=errors \
+		--keep_going --build_event_json_file="$bep" //... 2>&1 |
 		grep -v -e '^Loading' -e '^Analyzing' -e '^\[' -e '^INFO: From'
 	rc=${PIPESTATUS[0]}
 	[ "$rc" -eq 0 ] || status=1
 	testlogs=$(readlink -f bazel-testlogs)
 	# shellcheck disable=SC2086
-	out=$(python3 tests/count_results.py "$testlogs" "$since" $labels)
+	if ! out=$(python3 tests/count_results.py "$testlogs" "$since" "$bep" $labels) ||
+		! grep -q '^TOTAL [0-9]* [0-9]* [0-9]*$' <<<"$out"; then
+		# A counter that fails must not read as "0 failed".
+		echo "$out"
+		echo "test.sh: tests/count_results.py failed; counting one failure" >&2
+		out="TOTAL 0 1 0"
+	fi
+	rm -f "$bep"
 	echo "$out" | grep -v '^TOTAL'
 	read -r _ p f s <<<"$(echo "$out" | grep '^TOTAL')"
 	echo "--- $config: $p passed, $f failed, $s skipped"

@@ -41,19 +41,139 @@ static bool request_valid(const struct amend_request *req)
 		req->lazy != AMEND_LAZY_KEEP);
 }
 
-/* The gates of the spec, in the order the spec's table gives them.
- * Those that need the tables (zero clusters, compressed clusters,
- * snapshot sizes) are in check_scan_gates(). */
-static enum amend_status check_gates(const struct qcow2_header *h,
-				     const struct amend_request *req,
-				     uint32_t target_version)
+/*
+ * qemu-img amend first rewrites the image's header as it is, in its own
+ * version and layout (a v3 header with QEMU's feature table), whatever
+ * the request, and fails (ENOSPC) if that does not fit the cluster, even
+ * for a request that changes nothing or a downgrade whose v2 header
+ * would fit. Measured with qemu-img 7.2: at 4 KiB, 8 KiB and 64 KiB
+ * clusters the largest unknown extension it downgrades is exactly the one
+ * that leaves room for the v3 header (392 bytes less than a v2 header
+ * needs above 4 KiB), and `lazy_refcounts=off` on a v3 image, or
+ * `compat=0.10` on a v2 one, fails on images whose extensions overrun
+ * their own header's room. A header gate: the table scan is not needed
+ * to decide it, so the guest and the host's plan refuse alike.
+ */
+static enum amend_status rewrite_fits(const uint8_t *cluster,
+				      const struct qcow2_header *h)
 {
+	struct amend_layout lay;
+	size_t need;
+
+	if (!amend_layout_build(cluster, h, h, &lay))
+		return AMEND_ERR_OVERFLOW;
+	if (qcow2_serialised_len(h, &lay.layout, &need) != QCOW2_OK)
+		return AMEND_ERR_OVERFLOW;
+	return need <= qcow2_cluster_size(h) ? AMEND_CHANGED
+					      : AMEND_ERR_HEADER_NO_ROOM;
+}
+
+/* The version and lazy_refcounts a request asks for. */
+struct target {
+	uint32_t version;
+	bool lazy;
+};
+
+static struct target target_of(const struct qcow2_header *h,
+			       const struct amend_request *req)
+{
+	struct target t;
+	bool cur_lazy = (h->compat & QCOW2_COMPAT_LAZY_REFCOUNTS) != 0;
+
+	t.version = req->compat == AMEND_COMPAT_KEEP ? h->version : req->compat;
+	if (req->lazy == AMEND_LAZY_ON)
+		t.lazy = true;
+	else if (req->lazy == AMEND_LAZY_OFF)
+		t.lazy = false;
+	else
+		t.lazy = t.version == 3 ? cur_lazy : false;
+	/* A v2 image has no lazy refcounts to switch off. */
+	if (t.version == 2)
+		t.lazy = false;
+	return t;
+}
+
+static bool changes(const struct qcow2_header *h, struct target t)
+{
+	return t.version != h->version ||
+	       t.lazy != ((h->compat & QCOW2_COMPAT_LAZY_REFCOUNTS) != 0);
+}
+
+/* The new header: what changes, and what QEMU's writer normalises. */
+static void new_header(const struct qcow2_header *h, struct target t,
+		       struct qcow2_header *n)
+{
+	*n = *h;
+	n->version = t.version;
+	if (t.version == 3) {
+		if (h->version == 2) {
+			n->incompat = 0;
+			n->compat = 0;
+			n->autoclear = 0;
+			n->refcount_order = 4;
+			n->compression_type = QCOW2_COMPRESSION_ZLIB;
+		}
+		if (t.lazy)
+			n->compat |= QCOW2_COMPAT_LAZY_REFCOUNTS;
+		else
+			n->compat &= ~QCOW2_COMPAT_LAZY_REFCOUNTS;
+		/* A writer must clear the autoclear bits it does not know. */
+		n->autoclear &= QCOW2_AUTOCLEAR_KNOWN;
+	} else {
+		n->incompat = 0;
+		n->compat = 0;
+		n->autoclear = 0;
+		/* v2 has no compression type: only zlib exists there. */
+		n->compression_type = QCOW2_COMPRESSION_ZLIB;
+	}
+}
+
+/* The new header must fit the cluster where QEMU would put it: instar
+ * does not move extensions or the backing name to make room. */
+static enum amend_status target_fits(const uint8_t *cluster,
+				     const struct qcow2_header *h,
+				     struct target t)
+{
+	struct qcow2_header n;
+	struct amend_layout lay;
+	size_t need;
+
+	if (!changes(h, t))
+		return AMEND_CHANGED;
+	new_header(h, t, &n);
+	if (!amend_layout_build(cluster, h, &n, &lay))
+		return AMEND_ERR_OVERFLOW;
+	if (qcow2_serialised_len(&n, &lay.layout, &need) != QCOW2_OK)
+		return AMEND_ERR_OVERFLOW;
+	return need <= qcow2_cluster_size(h) ? AMEND_CHANGED
+					      : AMEND_ERR_RELOCATION;
+}
+
+/* The gates of the spec, in the order the spec's table gives them, then
+ * the room QEMU's rewrite and the new header need: everything the header
+ * alone decides, before the table scan, so that the guest (which scans
+ * first) and the host's plan refuse alike. Those that need the tables
+ * (zero clusters, compressed clusters, snapshot sizes, malformed tables)
+ * are in check_scan_gates(). */
+static enum amend_status check_gates(const uint8_t *cluster,
+				     const struct qcow2_header *h,
+				     const struct amend_request *req)
+{
+	struct target t = target_of(h, req);
+	uint32_t target_version = t.version;
+	enum amend_status s;
+
 	if (h->incompat & QCOW2_INCOMPAT_DIRTY)
 		return AMEND_ERR_DIRTY;
 	if (h->incompat & QCOW2_INCOMPAT_CORRUPT)
 		return AMEND_ERR_CORRUPT;
 	if (h->crypt_method != QCOW2_CRYPT_NONE)
 		return AMEND_ERR_ENCRYPTED;
+	/* An external data file the header does not name: QEMU cannot open
+	 * the image ("'data-file' is required for this image"). */
+	if ((h->incompat & QCOW2_INCOMPAT_EXTERNAL_DATA) &&
+	    qcow2_find_ext(h, QCOW2_EXT_DATA_FILE) == NULL)
+		return AMEND_ERR_PARSE;
 	if (req->lazy == AMEND_LAZY_ON && target_version < 3)
 		return AMEND_ERR_LAZY_NEEDS_V3;
 	if (target_version == 2 && h->version == 3) {
@@ -68,7 +188,8 @@ static enum amend_status check_gates(const struct qcow2_header *h,
 		    qcow2_find_ext(h, QCOW2_EXT_BITMAPS) != NULL)
 			return AMEND_ERR_BITMAPS;
 	}
-	return AMEND_CHANGED;
+	s = rewrite_fits(cluster, h);
+	return s == AMEND_CHANGED ? target_fits(cluster, h, t) : s;
 }
 
 static bool is_downgrade(const struct qcow2_header *h, uint32_t target)
@@ -76,22 +197,31 @@ static bool is_downgrade(const struct qcow2_header *h, uint32_t target)
 	return h->version == 3 && target == 2;
 }
 
-/* An upgrade must know every snapshot carries version 3's extra data. */
-static bool is_snapshot_upgrade(const struct qcow2_header *h, uint32_t target)
+/* A downgrade reads every table; any other request the snapshot table,
+ * which QEMU reads (and refuses if malformed) whenever it opens the image;
+ * an upgrade also needs every snapshot to carry version 3's extra data. */
+static enum amend_scan_reach reach_of(const struct qcow2_header *h,
+				      uint32_t target)
 {
-	return h->version == 2 && target == 3 && h->nb_snapshots != 0;
+	if (is_downgrade(h, target))
+		return AMEND_SCAN_ALL_TABLES;
+	return h->nb_snapshots != 0 ? AMEND_SCAN_SNAPSHOT_TABLE
+				    : AMEND_SCAN_NOTHING;
 }
 
 /* What only the table scan can tell. zstd is allowed when no cluster is
  * compressed (v2 then needs no compression type), as QEMU 7.2+ allows. */
 static enum amend_status check_scan_gates(const struct qcow2_header *h,
+					  uint32_t target,
 					  const struct amend_scan *scan)
 {
 	if (scan == NULL || !scan->done)
 		return AMEND_ERR_SCAN_REQUIRED;
-	if (h->version == 2)
-		return scan->snapshot_extra_short ? AMEND_ERR_SNAPSHOT_UPGRADE
-						  : AMEND_CHANGED;
+	if (!is_downgrade(h, target))
+		return h->version == 2 && target == 3 &&
+				       scan->snapshot_extra_short
+			       ? AMEND_ERR_SNAPSHOT_UPGRADE
+			       : AMEND_CHANGED;
 	if (scan->zero_clusters)
 		return AMEND_ERR_ZERO_CLUSTERS;
 	if ((h->incompat & QCOW2_INCOMPAT_COMPRESSION) &&
@@ -102,19 +232,50 @@ static enum amend_status check_scan_gates(const struct qcow2_header *h,
 	return AMEND_CHANGED;
 }
 
-bool amend_needs_scan(const uint8_t *cluster, size_t len,
-		      const struct amend_request *req)
+enum amend_scan_reach amend_scan_reach(const uint8_t *cluster, size_t len,
+				       const struct amend_request *req)
 {
 	struct qcow2_header h;
 	uint32_t target;
 
 	if (cluster == NULL || req == NULL || !request_valid(req))
-		return false;
+		return AMEND_SCAN_NOTHING;
 	if (qcow2_parse(cluster, len, &h) != QCOW2_OK)
-		return false;
+		return AMEND_SCAN_NOTHING;
 	target = req->compat == AMEND_COMPAT_KEEP ? h.version : req->compat;
-	return (is_downgrade(&h, target) || is_snapshot_upgrade(&h, target)) &&
-	       check_gates(&h, req, target) == AMEND_CHANGED;
+	if (check_gates(cluster, &h, req) != AMEND_CHANGED)
+		return AMEND_SCAN_NOTHING;
+	return reach_of(&h, target);
+}
+
+bool amend_needs_scan(const uint8_t *cluster, size_t len,
+		      const struct amend_request *req)
+{
+	return amend_scan_reach(cluster, len, req) != AMEND_SCAN_NOTHING;
+}
+
+bool amend_scan_may_refuse(const uint8_t *cluster, size_t len,
+			   const struct amend_request *req,
+			   enum amend_status status)
+{
+	struct qcow2_header h;
+	enum amend_scan_reach reach = amend_scan_reach(cluster, len, req);
+
+	if (reach == AMEND_SCAN_NOTHING ||
+	    qcow2_parse(cluster, len, &h) != QCOW2_OK)
+		return false;
+	switch (status) {
+	case AMEND_ERR_TABLES:
+		return true;
+	case AMEND_ERR_SNAPSHOT_UPGRADE:
+		return h.version == 2 && req->compat == AMEND_COMPAT_V3;
+	case AMEND_ERR_ZERO_CLUSTERS:
+	case AMEND_ERR_DOWNGRADE_FEATURE:   /* compressed zstd clusters */
+	case AMEND_ERR_SNAPSHOT_SIZE:
+		return reach == AMEND_SCAN_ALL_TABLES;
+	default:
+		return false;
+	}
 }
 
 /* How much of the cluster the rewrite has to cover: the old header's
@@ -173,11 +334,10 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 {
 	struct qcow2_header h, n;
 	struct amend_layout lay;
+	struct target t;
 	enum qcow2_err e;
 	enum amend_status s;
 	size_t work;
-	uint32_t target_version;
-	bool cur_lazy, target_lazy;
 
 	if (plan == NULL)
 		return AMEND_ERR_BAD_REQUEST;
@@ -193,56 +353,19 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 	if (len != qcow2_cluster_size(&h))
 		return finish(plan, AMEND_ERR_SCRATCH);
 
-	target_version = req->compat == AMEND_COMPAT_KEEP ? h.version
-							  : req->compat;
-	s = check_gates(&h, req, target_version);
-	if (s == AMEND_CHANGED && (is_downgrade(&h, target_version) ||
-				   is_snapshot_upgrade(&h, target_version)))
-		s = check_scan_gates(&h, scan);
+	t = target_of(&h, req);
+	s = check_gates(cluster, &h, req);
+	if (s == AMEND_CHANGED && reach_of(&h, t.version) != AMEND_SCAN_NOTHING)
+		s = check_scan_gates(&h, t.version, scan);
 	if (s != AMEND_CHANGED)
 		return finish(plan, s);
 
-	cur_lazy = (h.compat & QCOW2_COMPAT_LAZY_REFCOUNTS) != 0;
-	if (req->lazy == AMEND_LAZY_ON)
-		target_lazy = true;
-	else if (req->lazy == AMEND_LAZY_OFF)
-		target_lazy = false;
-	else
-		target_lazy = target_version == 3 ? cur_lazy : false;
-	/* A v2 image has no lazy refcounts to switch off. */
-	if (target_version == 2)
-		target_lazy = false;
-
-	plan->result_version = target_version;
-	plan->result_lazy = target_lazy;
-	if (target_version == h.version && target_lazy == cur_lazy)
+	plan->result_version = t.version;
+	plan->result_lazy = t.lazy;
+	if (!changes(&h, t))
 		return finish(plan, AMEND_NOOP);
 
-	/* The new header: what changes, and what QEMU's writer normalises. */
-	n = h;
-	n.version = target_version;
-	if (target_version == 3) {
-		if (h.version == 2) {
-			n.incompat = 0;
-			n.compat = 0;
-			n.autoclear = 0;
-			n.refcount_order = 4;
-			n.compression_type = QCOW2_COMPRESSION_ZLIB;
-		}
-		if (target_lazy)
-			n.compat |= QCOW2_COMPAT_LAZY_REFCOUNTS;
-		else
-			n.compat &= ~QCOW2_COMPAT_LAZY_REFCOUNTS;
-		/* A writer must clear the autoclear bits it does not know. */
-		n.autoclear &= QCOW2_AUTOCLEAR_KNOWN;
-	} else {
-		n.incompat = 0;
-		n.compat = 0;
-		n.autoclear = 0;
-		/* v2 has no compression type: only zlib exists there. */
-		n.compression_type = QCOW2_COMPRESSION_ZLIB;
-	}
-
+	new_header(&h, t, &n);
 	if (!amend_layout_build(cluster, &h, &n, &lay))
 		return finish(plan, AMEND_ERR_OVERFLOW);
 	work = work_length(&h, len);
@@ -251,8 +374,7 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 		work = len;
 		e = qcow2_serialise(&n, &lay.layout, out_cluster, work);
 	}
-	if (e == QCOW2_ERR_NO_SPACE)
-		return finish(plan, AMEND_ERR_RELOCATION);
+	/* (That it fits the cluster was a gate: target_fits().) */
 	if (e != QCOW2_OK)
 		return finish(plan, AMEND_ERR_OVERFLOW);
 	/* Past `work` the new cluster is the old one: out_cluster is not

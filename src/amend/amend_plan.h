@@ -54,9 +54,10 @@ enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 
 /* The same, with the result of amend_scan_tables() for this image. A
  * request for which amend_needs_scan() is true is refused with
- * AMEND_ERR_SCAN_REQUIRED unless `scan` is a completed scan: the zero
- * clusters, compressed clusters and snapshot sizes it reports decide a
- * downgrade, the snapshots' extra data an upgrade.
+ * AMEND_ERR_SCAN_REQUIRED unless `scan` is a completed scan (of the reach
+ * amend_scan_reach() names): the zero clusters, compressed clusters and
+ * snapshot sizes it reports decide a downgrade, the snapshots' extra data
+ * an upgrade.
  * amend_plan() is amend_plan_scanned() with no scan. */
 enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 				     const struct amend_request *req,
@@ -64,11 +65,26 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 				     uint8_t *out_cluster,
 				     struct amend_plan *plan);
 
-/* Whether planning this request needs a table scan first: a v3 -> v2
- * downgrade, or a v2 -> v3 upgrade of an image with internal snapshots,
- * that the header alone does not refuse. */
+/* Which tables planning this request needs scanned first (for a request
+ * the header alone does not refuse): every table for a v3 -> v2
+ * downgrade; otherwise the snapshot table of an image that has
+ * snapshots (QEMU reads it on every open and refuses a malformed one; an
+ * upgrade needs each entry's version 3 extra data); else nothing. */
+enum amend_scan_reach amend_scan_reach(const uint8_t *cluster, size_t len,
+				       const struct amend_request *req);
+
+/* amend_scan_reach() != AMEND_SCAN_NOTHING. */
 bool amend_needs_scan(const uint8_t *cluster, size_t len,
 		      const struct amend_request *req);
+
+/* Whether `status` is a refusal that the scan this request needs can give
+ * and the header alone cannot (the host, which does not walk the tables,
+ * cannot tell such a refusal false): malformed tables for any scan; a
+ * snapshot without v3's extra data for an upgrade; zero clusters,
+ * compressed zstd clusters and snapshot sizes for a downgrade. */
+bool amend_scan_may_refuse(const uint8_t *cluster, size_t len,
+			   const struct amend_request *req,
+			   enum amend_status status);
 
 /* Apply plan->patches, copying from `new_cluster` into `target`. Both
  * are `len` bytes. Returns false (and changes nothing) if any patch does

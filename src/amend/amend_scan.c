@@ -62,7 +62,7 @@ static size_t round8(size_t n)
 
 static size_t window_bytes(void)
 {
-	return round8((size_t)QCOW2_SNAPSHOT_MAX_ENTRY + 512u);
+	return round8((size_t)QCOW2_SNAPSHOT_MIN_WINDOW);
 }
 
 size_t amend_scan_min_mem(uint32_t cluster_size)
@@ -113,19 +113,22 @@ static bool visit_l2(void *ctx, uint64_t l2_offset, const uint8_t *l2,
 }
 
 enum amend_status amend_scan_tables(const struct qcow2_header *h,
+				    enum amend_scan_reach reach,
 				    uint64_t file_bytes,
 				    const struct qcow2_io *io, uint8_t *mem,
 				    size_t mem_len, struct amend_scan *out)
 {
 	__builtin_memset(out, 0, sizeof(*out));
 	if (h == NULL || io == NULL || io->read == NULL || mem == NULL ||
-	    ((uintptr_t)mem & 7u) != 0)
+	    ((uintptr_t)mem & 7u) != 0 ||
+	    (reach != AMEND_SCAN_SNAPSHOT_TABLE && reach != AMEND_SCAN_ALL_TABLES))
 		return AMEND_ERR_BAD_REQUEST;
+	bool l2_too = reach == AMEND_SCAN_ALL_TABLES && h->version == 3;
 	if (mem_len < amend_scan_min_mem(qcow2_cluster_size(h)))
 		return AMEND_ERR_SCRATCH;
 	/* Extended L2 entries are 16 bytes; such images cannot be
 	 * downgraded anyway, and are not scanned. */
-	if (h->incompat & QCOW2_INCOMPAT_EXTENDED_L2)
+	if (l2_too && (h->incompat & QCOW2_INCOMPAT_EXTENDED_L2))
 		return AMEND_ERR_DOWNGRADE_FEATURE;
 
 	/* The list of L1 tables lives at the end of the memory; the rest is
@@ -140,10 +143,9 @@ enum amend_status amend_scan_tables(const struct qcow2_header *h,
 		.bad = false,
 	};
 
-	/* A version 3 image is scanned for a downgrade: every table. A
-	 * version 2 image for an upgrade: only the snapshot table (v3 needs
-	 * every entry's extra data). */
-	if (h->version == 3) {
+	/* The active L1 table first; visit_snapshot() adds each
+	 * snapshot's (only when the L2 tables are walked). */
+	if (l2_too) {
 		c.tables[0].offset = h->l1_offset;
 		c.tables[0].entries = h->l1_size;
 		c.n = 1;
@@ -162,7 +164,7 @@ enum amend_status amend_scan_tables(const struct qcow2_header *h,
 		if (se != QCOW2_SNAPSHOTS_OK || c.bad)
 			return AMEND_ERR_TABLES;
 	}
-	if (h->version == 3) {
+	if (l2_too) {
 		struct qcow2_walk_stats st;
 		enum qcow2_walk_err we = qcow2_walk_l2(
 			c.tables, c.n, qcow2_cluster_size(h), file_bytes, io, mem,

@@ -33,6 +33,17 @@
 extern "C" {
 #endif
 
+/* What a scan reads (amend_scan_reach() in amend_plan.h says which a
+ * request needs). QEMU reads the snapshot table whenever it opens an
+ * image and refuses a malformed one, whatever the request; a downgrade
+ * also needs every L1/L2 table. */
+enum amend_scan_reach {
+	AMEND_SCAN_NOTHING = 0,
+	AMEND_SCAN_SNAPSHOT_TABLE,  /* the snapshot table only */
+	AMEND_SCAN_ALL_TABLES,      /* it, and the active and every snapshot's
+				     * L1/L2 tables (version 3 images) */
+};
+
 struct amend_scan {
 	bool done;                 /* the scan ran to completion */
 	bool zero_clusters;        /* an L2 entry has the zero flag */
@@ -52,16 +63,17 @@ struct amend_scan {
  * walker's read buffer and offset set for one cluster. */
 size_t amend_scan_min_mem(uint32_t cluster_size);
 
-/* Scan the tables of the image whose (parsed) header is `h`: for a
- * version 3 image (about to be downgraded) the snapshot table and the
- * active and every snapshot's L1/L2 tables; for a version 2 image (about
- * to be upgraded) only the snapshot table. The file is `file_bytes` long.
+/* Scan the tables of the image whose (parsed) header is `h`, as far as
+ * `reach` says: the snapshot table (if there are snapshots), and for
+ * AMEND_SCAN_ALL_TABLES on a version 3 image also the active and every
+ * snapshot's L1/L2 tables. The file is `file_bytes` long.
  * `mem` (mem_len bytes, 8-byte aligned, at least amend_scan_min_mem())
  * is work memory. Returns AMEND_CHANGED when the walk completed (results
  * in *out), AMEND_ERR_TABLES for malformed tables, AMEND_ERR_SCAN_IO
  * when a read failed. Stops early at the first zero flag: that alone
  * decides the downgrade. */
 enum amend_status amend_scan_tables(const struct qcow2_header *h,
+				    enum amend_scan_reach reach,
 				    uint64_t file_bytes,
 				    const struct qcow2_io *io, uint8_t *mem,
 				    size_t mem_len, struct amend_scan *out);

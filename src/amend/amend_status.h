@@ -29,6 +29,8 @@ enum amend_status {
 	AMEND_ERR_SCAN_IO,           /* a table read failed */
 	AMEND_ERR_SCAN_REQUIRED,     /* downgrade planned without a scan (caller bug) */
 	AMEND_ERR_SNAPSHOT_UPGRADE,  /* a snapshot lacks v3's extra data */
+	AMEND_ERR_HEADER_NO_ROOM,    /* QEMU's rewrite of the header as it is
+				      * would not fit the cluster */
 	AMEND_STATUS_COUNT_
 };
 

@@ -134,6 +134,11 @@ const char *msg_amend(enum amend_status s)
 		       "the size fields compat=1.1 requires (it was written by a "
 		       "QEMU older than 1.1); `qemu-img amend` can rewrite the "
 		       "snapshot table";
+	case AMEND_ERR_HEADER_NO_ROOM:
+		return "the header extensions leave no room in the header "
+		       "cluster for the header to be rewritten as it is, which "
+		       "`qemu-img amend` does first (it fails on this image too: "
+		       "no space left on device)";
 	case AMEND_STATUS_COUNT_:
 	default:
 		return SPEC_OVERFLOW;

@@ -8,6 +8,7 @@
 #include "src/qcow2/qcow2_be.h"
 
 #define SECTOR 512u
+#define PAD_SPARE 8u /* room for an entry's padding (at most 7 bytes) */
 
 enum qcow2_err qcow2_snapshot_parse(const uint8_t *buf, size_t len,
 				    struct qcow2_snapshot *s)
@@ -58,17 +59,18 @@ enum qcow2_snapshot_walk_err qcow2_snapshot_walk(
 	qcow2_snapshot_visit_fn visit, void *ctx)
 {
 	uint64_t readable, pos, win_start = 0, win_len = 0;
+	size_t read_cap;
 
 	if (h == NULL || io == NULL || io->read == NULL || window == NULL ||
-	    visit == NULL ||
-	    window_len < (size_t)QCOW2_SNAPSHOT_MAX_ENTRY + SECTOR)
+	    visit == NULL || window_len < (size_t)QCOW2_SNAPSHOT_MIN_WINDOW)
 		return QCOW2_SNAPSHOTS_MEMORY;
 	if (__builtin_add_overflow(file_bytes, (uint64_t)(SECTOR - 1u),
 				   &readable))
 		return QCOW2_SNAPSHOTS_TABLE;
 	readable &= ~(uint64_t)(SECTOR - 1u);
-	/* Whole sectors only. */
-	window_len &= ~(size_t)(SECTOR - 1u);
+	/* Whole sectors are read; 8 bytes stay spare for the zero padding of
+	 * an entry that ends the file. */
+	read_cap = (window_len - PAD_SPARE) & ~(size_t)(SECTOR - 1u);
 	pos = h->snapshots_offset;
 
 	for (uint32_t i = 0; i < h->nb_snapshots; i++) {
@@ -79,26 +81,32 @@ enum qcow2_snapshot_walk_err qcow2_snapshot_walk(
 			return QCOW2_SNAPSHOTS_TABLE;
 		for (int attempt = 0; attempt < 2; attempt++) {
 			if (pos >= win_start && pos - win_start < win_len) {
+				size_t avail = (size_t)(win_len - (pos - win_start));
+				/* At the end of the file: its zero padding. */
+				if (win_start + win_len == readable)
+					avail += PAD_SPARE;
 				e = qcow2_snapshot_parse(
-					window + (pos - win_start),
-					(size_t)(win_len - (pos - win_start)), &s);
+					window + (pos - win_start), avail, &s);
 				if (e != QCOW2_ERR_TRUNCATED)
 					break;
 			}
 			/* (Re)fill the window from the sector holding pos. */
 			win_start = pos & ~(uint64_t)(SECTOR - 1u);
 			win_len = readable - win_start;
-			if (win_len > window_len)
-				win_len = window_len;
+			if (win_len > read_cap)
+				win_len = read_cap;
 			struct qcow2_read r = { win_start, window, (uint32_t)win_len };
 			if (!io->read(io->ctx, &r, 1))
 				return QCOW2_SNAPSHOTS_IO;
+			__builtin_memset(window + win_len, 0, PAD_SPARE);
 		}
 		if (e != QCOW2_OK)
 			return QCOW2_SNAPSHOTS_TABLE;
-		uint64_t next = pos + s.entry_len;
-		if (next > file_bytes)
+		/* Inside the file up to the end of its name; the padding may
+		 * lie past the end (QEMU does not read it). */
+		if (pos + s.name_off + s.name_len > file_bytes)
 			return QCOW2_SNAPSHOTS_TABLE;
+		uint64_t next = pos + s.entry_len;
 		if (!visit(ctx, i, &s, window + (pos - win_start)))
 			return QCOW2_SNAPSHOTS_STOPPED;
 		pos = next;

@@ -74,9 +74,18 @@ enum qcow2_snapshot_walk_err {
 	QCOW2_SNAPSHOTS_MEMORY,    /* window smaller than one largest entry */
 };
 
+/* The least window qcow2_snapshot_walk() takes: whole sectors that hold
+ * the largest entry wherever it starts in its first sector, and 8 spare
+ * bytes for the zero padding of an entry that ends the file. */
+#define QCOW2_SNAPSHOT_MIN_WINDOW \
+	((((QCOW2_SNAPSHOT_MAX_ENTRY + 511u) + 511u) / 512u) * 512u + 8u)
+
 /* Walk the nb_snapshots entries of the table at h->snapshots_offset in a
  * file of file_bytes, through `io`, with `window` (window_len bytes, at
- * least QCOW2_SNAPSHOT_MAX_ENTRY + 512) as the read buffer. */
+ * least QCOW2_SNAPSHOT_MIN_WINDOW) as the read buffer. An entry must lie
+ * inside the file up to the end of its name; its padding to 8 bytes may
+ * lie past the end of the file, as QEMU writes the last one (it does not
+ * read the padding). */
 enum qcow2_snapshot_walk_err qcow2_snapshot_walk(
 	const struct qcow2_header *h, uint64_t file_bytes,
 	const struct qcow2_io *io, uint8_t *window, size_t window_len,

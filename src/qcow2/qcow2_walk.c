@@ -229,6 +229,10 @@ enum qcow2_walk_err qcow2_walk_l2(const struct qcow2_l1_table *tables,
 		bufs = io->max_batch;
 	if (bufs > 64u)
 		bufs = 64u;
+	/* A chunk of bufs clusters is a 32-bit length (of the L1 reads and
+	 * in collect()'s arithmetic): it must not wrap, to zero or at all. */
+	if (bufs > UINT32_MAX / cluster_size)
+		bufs = UINT32_MAX / cluster_size;
 	if (bufs == 0)
 		bufs = 1;
 	if ((size_t)cluster_size * bufs > mem_len ||
@@ -247,7 +251,11 @@ enum qcow2_walk_err qcow2_walk_l2(const struct qcow2_l1_table *tables,
 		enum qcow2_walk_err err = collect(&w, &count);
 		if (err != QCOW2_WALK_OK)
 			return err;
-		stats->rounds++;
+		/* A round that found no offset left (the set filled at the
+		 * last non-zero entry) is not one: rounds > 1 only when the
+		 * offsets could not all be held at once (qcow2_walk.h). */
+		if (count != 0 || stats->rounds == 0)
+			stats->rounds++;
 		qcow2_sort_u64(w.set, count);
 		err = process(&w, count);
 		if (err != QCOW2_WALK_OK)

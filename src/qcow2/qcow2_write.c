@@ -14,11 +14,12 @@ struct cursor {
 	size_t pos;
 };
 
+/* With c->out NULL the cursor only measures. */
 static int put_bytes(struct cursor *c, const uint8_t *src, size_t n)
 {
 	if (n > c->len - c->pos)
 		return -1;
-	if (n != 0)
+	if (n != 0 && c->out != NULL)
 		__builtin_memcpy(c->out + c->pos, src, n);
 	c->pos += n;
 	return 0;
@@ -67,14 +68,16 @@ static void put_fields(const struct qcow2_header *h, uint32_t header_length,
 	out[QCOW2_OFF_COMPRESSION_TYPE] = h->compression_type;
 }
 
-enum qcow2_err qcow2_serialise(const struct qcow2_header *h,
-			       const struct qcow2_layout *l,
-			       uint8_t *out, size_t len)
+/* Write (out != NULL) or measure (out NULL: *used gets the length) the
+ * header cluster h and l describe. */
+static enum qcow2_err emit(const struct qcow2_header *h,
+			   const struct qcow2_layout *l, uint8_t *out,
+			   size_t len, size_t *used)
 {
 	struct cursor c = { out, len, 0 };
 	uint32_t fixed, header_length;
 
-	if (h == NULL || l == NULL || out == NULL)
+	if (h == NULL || l == NULL)
 		return QCOW2_ERR_NO_SPACE;
 	if (h->version != 2 && h->version != 3)
 		return QCOW2_ERR_VERSION;
@@ -88,8 +91,10 @@ enum qcow2_err qcow2_serialise(const struct qcow2_header *h,
 
 	/* One memset, not a byte loop: in the guest every instruction is
 	 * expensive, and the cluster can be 2 MiB. */
-	__builtin_memset(out, 0, len);
-	put_fields(h, header_length, out);
+	if (out != NULL) {
+		__builtin_memset(out, 0, len);
+		put_fields(h, header_length, out);
+	}
 	c.pos = fixed;
 	if (l->hdr_extra_len != 0 &&
 	    (l->hdr_extra == NULL ||
@@ -109,10 +114,33 @@ enum qcow2_err qcow2_serialise(const struct qcow2_header *h,
 	if (l->backing_len != 0) {
 		if (l->backing_len > QCOW2_MAX_BACKING_NAME || l->backing == NULL)
 			return QCOW2_ERR_BACKING;
-		qcow2_put_be64(out + QCOW2_OFF_BACKING_OFFSET, (uint64_t)c.pos);
-		qcow2_put_be32(out + QCOW2_OFF_BACKING_SIZE, l->backing_len);
+		if (out != NULL) {
+			qcow2_put_be64(out + QCOW2_OFF_BACKING_OFFSET,
+				       (uint64_t)c.pos);
+			qcow2_put_be32(out + QCOW2_OFF_BACKING_SIZE,
+				       l->backing_len);
+		}
 		if (put_bytes(&c, l->backing, l->backing_len) != 0)
 			return QCOW2_ERR_NO_SPACE;
 	}
+	if (used != NULL)
+		*used = c.pos;
 	return QCOW2_OK;
+}
+
+enum qcow2_err qcow2_serialise(const struct qcow2_header *h,
+			       const struct qcow2_layout *l,
+			       uint8_t *out, size_t len)
+{
+	if (out == NULL)
+		return QCOW2_ERR_NO_SPACE;
+	return emit(h, l, out, len, NULL);
+}
+
+enum qcow2_err qcow2_serialised_len(const struct qcow2_header *h,
+				    const struct qcow2_layout *l, size_t *len)
+{
+	if (len == NULL)
+		return QCOW2_ERR_NO_SPACE;
+	return emit(h, l, NULL, (size_t)-1, len);
 }

@@ -44,6 +44,12 @@ enum qcow2_err qcow2_serialise(const struct qcow2_header *h,
 			       const struct qcow2_layout *l,
 			       uint8_t *out, size_t len);
 
+/* How many bytes qcow2_serialise() would use for h and l (with the same
+ * checks; QCOW2_OK and *len set, or the error it would return for any
+ * output length). Writes nothing. */
+enum qcow2_err qcow2_serialised_len(const struct qcow2_header *h,
+				    const struct qcow2_layout *l, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -118,7 +118,9 @@ int main(int argc, char **argv)
 		st = AMEND_ERR_PARSE;
 		if (h != NULL && scratch != NULL &&
 		    qcow2_parse(img.cluster, img.cluster_len, h) == QCOW2_OK)
-			st = amend_scan_tables(h, img.size, &io, scratch,
+			st = amend_scan_tables(h, amend_scan_reach(img.cluster,
+								   img.cluster_len, &req),
+					       img.size, &io, scratch,
 					       GUEST_WORK_BYTES, &scan);
 		free(h);
 		free(scratch);

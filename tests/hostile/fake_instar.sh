@@ -7,9 +7,16 @@
 #                                 nothing
 #   4 prints an AddressSanitizer report and exits 1
 # and the very first call (per $FAKE_STATE directory) hangs for 60 s.
+# FAKE_MODE=refuse_all instead refuses every image properly (exit 1, a
+# message, nothing written) with no reason the planner would give;
+# FAKE_MODE=nochange_all says "No change." of every image.
 # Usage (as instar): fake_instar.sh amend -o OPTS FILE
 set -u
 img=${!#}
+case ${FAKE_MODE:-} in
+refuse_all) echo "instar amend: refused" >&2; exit 1 ;;
+nochange_all) echo "No change."; exit 0 ;;
+esac
 if mkdir "$FAKE_STATE/hang" 2>/dev/null; then
 	sleep 60
 fi

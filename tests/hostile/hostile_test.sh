@@ -1,24 +1,30 @@
 #!/bin/bash
 # hostile_test.sh — the real `instar amend` on every image of the hostile
 # corpus (make_hostile.sh; each image with the transition its MANIFEST
-# line names, six transitions rotated over the corpus). For every image
-# the outcome must be one of
-#   - exit 1, an `instar amend: ...` message, the file byte-identical
-#     (holes included: same_file.py);
-#   - exit 0 and `No change.`, the file byte-identical;
-#   - exit 0 and `Image amended.`, and
-#       - when `qemu-img amend` amends a copy too: `qemu-img info` the same
-#         as its, and `qemu-img check` clean or (an image that was not
-#         clean to begin with: a header-only amend cannot repair tables)
-#         exactly what qemu-img check says of qemu-img amend's result;
-#       - when qemu-img amend refuses (QEMU cannot open the image):
-#         `qemu-img check` clean.
+# line names, six transitions rotated over the corpus). `qemu-img amend`
+# runs on a copy of every image too, and the outcome each image deserves
+# follows from what it did:
+#   - qemu-img amends (exit 0): instar must
+#       - amend it identically (`Image amended.`; `qemu-img info` the same
+#         as of qemu-img's result, and `qemu-img check` clean or, for an
+#         image that was not clean to begin with, exactly what qemu-img
+#         check says of qemu-img's result), or
+#       - say `No change.` with the file untouched, when qemu-img's
+#         result has the `qemu-img info` of the original, or
+#       - refuse (exit 1, an `instar amend: ...` message, the file
+#         byte-identical, holes included: same_file.py) for a reason of
+#         the planner or the format ($REASONS below): never a sandbox,
+#         KVM, seccomp, time-budget, retry or other internal error;
+#   - qemu-img refuses (exit 1): instar must refuse, the file untouched;
+#   - qemu-img crashes (a signal, an abort: a QEMU bug, not a verdict):
+#     instar refuses, says `No change.`, or amends with `qemu-img check`
+#     clean.
 #   (qemu-img runs on `json:` names with backing null: hostile backing
 #   names point nowhere.)
 # Never: exit >= 2 (usage error, signal, crash), a timeout (10 s), a
 # sanitizer report (ASan/UBSan/LSan: the --config=asan build). One JUnit
-# testcase per image in $XML_OUTPUT_FILE; counts by category, outcome
-# and message at the end of the log.
+# testcase per image in $XML_OUTPUT_FILE (tests/lib/junit.sh); counts by
+# category, outcome and message at the end of the log.
 #
 # Usage: hostile_test.sh INSTAR MAKE_HOSTILE_SH [MAX_IMAGES]
 #   MAX_IMAGES: run at most this many (every category kept whole except
@@ -29,6 +35,8 @@ INSTAR=$1
 MAKE=$2
 MAX=${3:-0}
 HERE=$(cd "$(dirname "$MAKE")" && pwd)
+# shellcheck source=tests/lib/junit.sh
+source "${JUNIT_SH:-tests/lib/junit.sh}"
 for t in qemu-img qemu-io python3 timeout cmp; do
 	command -v "$t" >/dev/null || { echo "$t missing" >&2; exit 1; }
 done
@@ -64,7 +72,13 @@ if [ "$TOTAL" -lt 300 ]; then
 	exit 1
 fi
 
-export INSTAR CORPUS WORK HERE
+# The refusals that are a verdict on the image: the planner's and the
+# format's messages (src/cli/messages.c, msg_amend; docs/amend.md,
+# "Refusals of the image"), by their first words. Anything else (the
+# sandbox, KVM, the lockdown, the budgets, a retry, an internal error)
+# is no reason to refuse an image qemu-img amends.
+REASONS='^instar amend: (only qcow2 images can be amended|the image header could not be parsed|the image is marked dirty|the image is marked corrupt|encrypted qcow2 images are not supported|cannot downgrade to compat=0\.10: |cannot upgrade to compat=1\.1: |lazy_refcounts=on requires compat=1\.1|this compat change would have to relocate|the image.s L1/L2 or snapshot tables are malformed|cannot read the header of)'
+export INSTAR CORPUS WORK HERE REASONS
 
 # The image opened without its backing file (json: backing null).
 jsonname() {
@@ -84,11 +98,104 @@ qinfo() {
 		grep -v -e '"filename"' -e '"actual-size"'
 }
 export -f jsonname qcheck qinfo
+# What qemu-img amend does with a copy of $orig: sets q_verdict to
+# amends, refuses or crashes, q_msg to its first line, and leaves its
+# result in $ref.
+qemu_verdict() {
+	local qrc
+	cp --sparse=always "$orig" "$ref"
+	q_msg=$(timeout 60 qemu-img amend -o "$tr" "$(jsonname "$ref")" 2>&1)
+	qrc=$?
+	q_msg=$(printf '%s' "$q_msg" | head -1 | sed "s|$ref|IMAGE|g")
+	if [ "$qrc" -eq 0 ]; then
+		q_verdict=amends
+	elif [ "$qrc" -eq 1 ] && ! printf '%s' "$q_msg" | grep -q -e 'double free' \
+			-e 'Assertion' -e 'Aborted' -e 'Segmentation'; then
+		q_verdict=refuses
+	else
+		q_verdict=crashes
+	fi
+}
+# instar's answer against the image's due (the header comment); sets ok,
+# outcome and detail. Uses orig, img, ref, tr from run_one.
+judge() {   # RC STDOUT STDERR SAME(0: file unchanged)
+	local rc=$1 out=$2 err=$3 same=$4 chk chkq chk0 a b
+	qemu_verdict
+	if [ "$rc" -eq 1 ]; then
+		outcome=refused
+		detail=$(printf '%s' "$err" | head -1 | sed "s|$img|IMAGE|g")
+		if [ "$same" -ne 0 ]; then
+			ok=FAIL; outcome=refused_but_written
+		elif ! printf '%s' "$err" | grep -q '^instar amend: '; then
+			ok=FAIL; outcome=refused_without_message
+		elif [ "$q_verdict" = amends ] && ! printf '%s' "$detail" | grep -Eq "$REASONS"; then
+			ok=FAIL; outcome=refused_without_reason_qemu_amends
+			detail="$detail (qemu-img amend succeeds)"
+		fi
+	elif [ "$out" = "No change." ]; then
+		outcome=nochange
+		if [ "$same" -ne 0 ]; then
+			ok=FAIL; outcome=nochange_but_written
+		elif [ "$q_verdict" = refuses ]; then
+			ok=FAIL; outcome=nochange_qemu_refuses; detail="qemu-img amend: $q_msg"
+		elif [ "$q_verdict" = amends ]; then
+			# The original, beside qemu-img's result: a relative
+			# backing name then resolves the same for both.
+			cp --sparse=always "$orig" "$ref.orig"
+			a=$(qinfo "$ref.orig")
+			b=$(qinfo "$ref")
+			rm -f "$ref.orig"
+			if [ "$a" != "$b" ]; then
+				ok=FAIL; outcome=nochange_qemu_changes
+				detail=$(diff <(echo "$a") <(echo "$b") | head -6 | tr '\n\t' '  ')
+			fi
+		fi
+	elif [ "$out" = "Image amended." ]; then
+		outcome=amended
+		# Checks open the image without its backing file (hostile names
+		# point nowhere): json: with backing null.
+		chk=$(qcheck "$img")
+		case $q_verdict in
+		amends)
+			a=$(qinfo "$img")
+			b=$(qinfo "$ref")
+			chkq=$(qcheck "$ref")
+			if [ "$a" != "$b" ]; then
+				ok=FAIL; outcome=amended_differs_from_qemu
+				detail=$(diff <(echo "$a") <(echo "$b") | head -6 | tr '\n\t' '  ')
+			elif [ -n "$chk" ] && [ "$chk" != "$chkq" ]; then
+				ok=FAIL; outcome=amended_check_differs_from_qemu
+				detail="instar: $(printf '%s' "$chk" | head -3 | tr '\n\t' '  ') qemu-img amend: $(printf '%s' "$chkq" | head -3 | tr '\n\t' '  ')"
+			elif [ -n "$chk" ]; then
+				outcome=amended_unclean_as_qemu
+				chk0=$(qcheck "$orig")
+				detail="not clean before; the same as after qemu-img amend: $(printf '%s' "$chk" | head -1)"
+				[ "$chk0" = "" ] && detail="clean before! $detail"
+			fi
+			;;
+		refuses)
+			ok=FAIL; outcome=amended_qemu_refuses; detail="qemu-img amend: $q_msg"
+			;;
+		crashes)
+			detail="qemu-img amend crashed: $q_msg"
+			if [ -n "$chk" ]; then
+				ok=FAIL; outcome=amended_unclean_qemu_crashes
+				detail="$detail; instar result: $(printf '%s' "$chk" | head -2 | tr '\n\t' '  ')"
+			else
+				outcome=amended_clean_qemu_crashes
+			fi
+			;;
+		esac
+	else
+		ok=FAIL; outcome="exit0_unexpected_output"; detail="$out"
+	fi
+}
 # One image: prints `name<TAB>category<TAB>transition<TAB>PASS|FAIL<TAB>outcome<TAB>detail`.
 run_one() {
 	local name=$1 cat=$2 tr=$3
-	local orig="$CORPUS/$name" img="$WORK/run.$BASHPID.img"
-	local rc out err outcome detail="" ok=PASS same
+	local orig="$CORPUS/$name" img="$WORK/run.$BASHPID.img" ref="$WORK/ref.$BASHPID.img"
+	local q_verdict q_msg
+	local rc out err outcome="" detail="" ok=PASS same
 	rm -f "$img"
 	cp --sparse=always "$orig" "$img"
 	local sig_before=""
@@ -113,92 +220,47 @@ run_one() {
 		ok=FAIL; outcome=timeout; detail="no answer in 10 s"
 	elif [ $rc -ge 2 ]; then
 		ok=FAIL; outcome="exit_$rc"; detail=$(printf '%s' "$err" | tr '\n\t' '  ')
-	elif [ $rc -eq 1 ]; then
-		outcome=refused
-		detail=$(printf '%s' "$err" | head -1 | sed "s|$img|IMAGE|g")
-		if [ "$same" -ne 0 ]; then
-			ok=FAIL; outcome=refused_but_written
-		elif ! printf '%s' "$err" | grep -q '^instar amend: '; then
-			ok=FAIL; outcome=refused_without_message
-		fi
-	elif [ "$out" = "No change." ]; then
-		outcome=nochange
-		[ "$same" -eq 0 ] || { ok=FAIL; outcome=nochange_but_written; }
-	elif [ "$out" = "Image amended." ]; then
-		outcome=amended
-		local chk chk0 chkq ref="$WORK/ref.$BASHPID.img" qout a b
-		# Checks open the image without its backing file (hostile names
-		# point nowhere): json: with backing null.
-		chk=$(qcheck "$img")
-		cp --sparse=always "$orig" "$ref"
-		if qout=$(timeout 60 qemu-img amend -o "$tr" "$(jsonname "$ref")" 2>&1); then
-			a=$(qinfo "$img")
-			b=$(qinfo "$ref")
-			chkq=$(qcheck "$ref")
-			if [ "$a" != "$b" ]; then
-				ok=FAIL; outcome=amended_differs_from_qemu
-				detail=$(diff <(echo "$a") <(echo "$b") | head -6 | tr '\n\t' '  ')
-			elif [ -n "$chk" ] && [ "$chk" != "$chkq" ]; then
-				ok=FAIL; outcome=amended_check_differs_from_qemu
-				detail="instar: $(printf '%s' "$chk" | head -3 | tr '\n\t' '  ') qemu-img amend: $(printf '%s' "$chkq" | head -3 | tr '\n\t' '  ')"
-			elif [ -n "$chk" ]; then
-				outcome=amended_unclean_as_qemu
-				chk0=$(qcheck "$orig")
-				detail="not clean before; the same as after qemu-img amend: $(printf '%s' "$chk" | head -1)"
-				[ "$chk0" = "" ] && detail="clean before! $detail"
-			fi
-		else
-			detail="qemu-img amend: $(printf '%s' "$qout" | head -1 | sed "s|$ref|IMAGE|g")"
-			if [ -n "$chk" ]; then
-				ok=FAIL; outcome=amended_unclean_qemu_refuses
-				detail="$detail; instar result: $(printf '%s' "$chk" | head -2 | tr '\n\t' '  ')"
-			else
-				outcome=amended_clean_qemu_refuses
-			fi
-		fi
-		rm -f "$ref"
 	else
-		ok=FAIL; outcome="exit0_unexpected_output"; detail="$out"
+		judge "$rc" "$out" "$err" "$same"
 	fi
-	rm -f "$img" "$img.out" "$img.err"
+	# A harness error (a function missing, a command failing) leaves no
+	# outcome: that is a failure, never a pass.
+	if [ -z "$outcome" ]; then
+		ok=FAIL; outcome=no_verdict; detail="the harness reached no verdict for this image"
+	fi
+	rm -f "$img" "$img.out" "$img.err" "$ref"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$cat" "$tr" "$ok" "$outcome" \
 		"$(printf '%s' "$detail" | tr '\t\n' '  ' | head -c 600)"
 }
-export -f run_one
+export -f run_one qemu_verdict judge
 
 START=$(date +%s)
+# shellcheck disable=SC2016 # run_one's arguments expand in the inner bash
 tr '\t' '\n' <"$LIST" | xargs -d '\n' -n 3 -P "${HOSTILE_JOBS:-4}" \
 	bash -c 'run_one "$1" "$2" "$3"' _ >"$WORK/results"
 END=$(date +%s)
 
-python3 - "$WORK/results" "${XML_OUTPUT_FILE:-$WORK/test.xml}" "$TOTAL" \
-	$((END - START)) <<'PY'
+# One testcase per image (tests/lib/junit.sh).
+junit_init hostile "$WORK"
+while IFS=$'\t' read -r name cat tr ok outcome detail; do
+	if [ "$ok" = PASS ]; then
+		junit_case "$name [$cat -o $tr] $outcome" pass "" 0 "$detail" "hostile.$cat"
+	else
+		junit_case "$name [$cat -o $tr] $outcome" fail "$outcome: $detail" 0 "" "hostile.$cat"
+	fi
+done <"$WORK/results"
+got=$(wc -l <"$WORK/results")
+if [ "$got" -ne "$TOTAL" ]; then
+	junit_case "all images ran" fail "$((TOTAL - got)) of $TOTAL images gave no result"
+fi
+junit_finish >/dev/null
+junit_rc=$?
+
+python3 - "$WORK/results" "$TOTAL" $((END - START)) "$junit_rc" <<'PY'
 import collections, sys
-from xml.sax.saxutils import escape, quoteattr
-res, xml, total, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+res, total, secs, junit_rc = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 rows = [l.rstrip("\n").split("\t") for l in open(res) if l.strip()]
 fails = [r for r in rows if r[3] != "PASS"]
-with open(xml, "w") as f:
-    f.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>'
-            '<testsuite name="hostile" tests="%d" failures="%d">\n'
-            % (len(rows), len(fails) + (total != len(rows))))
-    for r in rows:
-        name = "%s [%s -o %s] %s" % (r[0], r[1], r[2], r[4])
-        if r[3] == "PASS":
-            f.write("  <testcase classname=%s name=%s><system-out>%s"
-                    "</system-out></testcase>\n"
-                    % (quoteattr("hostile." + r[1]), quoteattr(name),
-                       escape(r[5])))
-        else:
-            f.write("  <testcase classname=%s name=%s><failure message=%s>%s"
-                    "</failure></testcase>\n"
-                    % (quoteattr("hostile." + r[1]), quoteattr(name),
-                       quoteattr(r[4]), escape(r[5])))
-    if total != len(rows):
-        f.write('  <testcase classname="hostile" name="all images ran">'
-                '<failure message="missing">%d of %d images gave no result'
-                '</failure></testcase>\n' % (total - len(rows), total))
-    f.write("</testsuite></testsuites>\n")
 by_out = collections.Counter(r[4] for r in rows)
 by_cat = collections.Counter((r[1], r[4]) for r in rows)
 by_msg = collections.Counter(r[5][:110] for r in rows if r[4] == "refused")
@@ -216,5 +278,5 @@ for m, n in by_amend.most_common():
     print("  %4d  %s" % (n, m or "(qemu-img amend gives the same info)"))
 for r in fails:
     print("FAIL %s [%s -o %s]: %s: %s" % (r[0], r[1], r[2], r[4], r[5]))
-sys.exit(1 if fails or total != len(rows) else 0)
+sys.exit(1 if fails or total != len(rows) or junit_rc != 0 else 0)
 PY

@@ -92,7 +92,8 @@ void ExpectMatchesPlanner(const Image &img, amend_request req, const RunResult &
     table_mem tm = {img.bytes.data(), img.bytes.size(), 0, 0};
     const qcow2_io io = {table_mem_read, &tm, TABLE_BATCH};
     std::vector<uint64_t> work(GUEST_WORK_BYTES / 8);
-    ASSERT_EQ(amend_scan_tables(&h, img.bytes.size(), &io,
+    ASSERT_EQ(amend_scan_tables(&h, amend_scan_reach(img.preprobe.data(), img.preprobe.size(), &req),
+                                img.bytes.size(), &io,
                                 reinterpret_cast<uint8_t *>(work.data()), GUEST_WORK_BYTES,
                                 &scan),
               AMEND_CHANGED);

@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -135,6 +138,36 @@ TEST_F(Session, FailedRunRebuildsTheVm) {
   ASSERT_EQ(good.err, SANDBOX_OK) << SandboxErrName(good.err);
   EXPECT_EQ(good.out.result.action, GUEST_ACTION_AMENDED);
   EXPECT_EQ(s_.rebuilds, 1u);
+}
+
+// A caller with its own ITIMER_REAL (libFuzzer's timeout clock, here a
+// 50 us one) must never see a run end as a guest timeout: the run loop
+// swaps the timers before its SIGALRM handler goes in, and back after.
+std::atomic<int> caller_alarms{0};
+void CallerAlarm(int) { caller_alarms++; }
+
+TEST_F(Session, ACallersOwnTimerNeverEndsARun) {
+  Image img = Make("compat=0.10");
+  struct sigaction act {}, old {};
+  act.sa_handler = CallerAlarm;
+  sigemptyset(&act.sa_mask);
+  ASSERT_EQ(0, sigaction(SIGALRM, &act, &old));
+  struct itimerval it {}, off {};
+  it.it_value.tv_usec = 50;
+  it.it_interval.tv_usec = 50;
+  ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, nullptr));
+  int bad = 0;
+  for (int i = 0; i < 300; i++) {
+    SessionRun r = RunIn(&s_, img, kAmend, {AMEND_COMPAT_V3, AMEND_LAZY_KEEP});
+    if (r.err != SANDBOX_OK) {
+      bad++;
+      ADD_FAILURE() << "run " << i << ": " << SandboxErrName(r.err);
+    }
+  }
+  setitimer(ITIMER_REAL, &off, nullptr);
+  sigaction(SIGALRM, &old, nullptr);
+  EXPECT_EQ(0, bad);
+  EXPECT_GT(caller_alarms.load(), 0) << "the caller's timer was not restored";
 }
 
 TEST_F(Session, RefusesWhatOnlyAOneShotRunTakes) {

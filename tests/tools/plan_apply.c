@@ -222,7 +222,8 @@ int main(int argc, char **argv)
 		if (work == NULL)
 			return refuse(AMEND_ERR_SCRATCH);
 		enum amend_status ss = amend_scan_tables(
-			&h, (uint64_t)st_file.st_size, &io, work,
+			&h, amend_scan_reach(old_cluster, len, &req),
+			(uint64_t)st_file.st_size, &io, work,
 			GUEST_WORK_BYTES, &scan);
 		free(work);
 		if (ss != AMEND_CHANGED)

@@ -198,7 +198,14 @@ TEST(AmendPlan, Refusals) {
   EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
   EXPECT_EQ(AMEND_CHANGED, Plan(BuildHeader(s), 0, AMEND_LAZY_ON).status);
   s.incompat = QCOW2_INCOMPAT_EXTERNAL_DATA;
+  // An external data file the header does not name: QEMU cannot open
+  // the image at all ("'data-file' is required"), whatever the request.
+  EXPECT_EQ(AMEND_ERR_PARSE, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+  EXPECT_EQ(AMEND_ERR_PARSE, Plan(BuildHeader(s), 0, AMEND_LAZY_ON).status);
+  s.ext = {{QCOW2_EXT_DATA_FILE, {'d', '.', 'r', 'a', 'w'}}};
   EXPECT_EQ(AMEND_ERR_DOWNGRADE_FEATURE, Plan(BuildHeader(s), AMEND_COMPAT_V2, 0).status);
+  EXPECT_EQ(AMEND_CHANGED, Plan(BuildHeader(s), 0, AMEND_LAZY_ON).status);
+  s.ext.clear();
   s.incompat = QCOW2_INCOMPAT_COMPRESSION;
   s.compression_type = 1;
   {
@@ -274,6 +281,33 @@ TEST(AmendPlan, NeedsScanOnlyForAHeaderAcceptedDowngrade) {
   EXPECT_FALSE(amend_needs_scan(dirty.data(), dirty.size(), &down));
 }
 
+// Every request on an image with snapshots reads the snapshot table (QEMU
+// reads it on every open and refuses a malformed one); only a downgrade
+// reads the L1/L2 tables.
+TEST(AmendPlan, SnapshotsAreReadForEveryRequest) {
+  HeaderSpec s;
+  s.nb_snapshots = 2;
+  auto v3 = BuildHeader(s);
+  amend_request down = {AMEND_COMPAT_V2, 0}, keep = {AMEND_COMPAT_V3, 0},
+                lazy = {AMEND_COMPAT_KEEP, AMEND_LAZY_ON};
+  EXPECT_EQ(AMEND_SCAN_ALL_TABLES, amend_scan_reach(v3.data(), v3.size(), &down));
+  EXPECT_EQ(AMEND_SCAN_SNAPSHOT_TABLE, amend_scan_reach(v3.data(), v3.size(), &keep));
+  EXPECT_EQ(AMEND_SCAN_SNAPSHOT_TABLE, amend_scan_reach(v3.data(), v3.size(), &lazy));
+  // Without the scan such a request is not planned, not even a no-op.
+  Result r = PlanWith(v3, AMEND_COMPAT_V3, 0, nullptr);
+  EXPECT_EQ(AMEND_ERR_SCAN_REQUIRED, r.status);
+  EXPECT_EQ(AMEND_NOOP, Plan(v3, AMEND_COMPAT_V3, 0).status);
+  // Zero clusters and snapshot sizes only matter to a downgrade.
+  amend_scan sc = CleanScan();
+  sc.zero_clusters = true;
+  sc.snapshot_size_differs = true;
+  EXPECT_EQ(AMEND_CHANGED, PlanWith(v3, 0, AMEND_LAZY_ON, &sc).status);
+  EXPECT_EQ(AMEND_ERR_ZERO_CLUSTERS, PlanWith(v3, AMEND_COMPAT_V2, 0, &sc).status);
+  s.nb_snapshots = 0;
+  auto plain = BuildHeader(s);
+  EXPECT_EQ(AMEND_SCAN_NOTHING, amend_scan_reach(plain.data(), plain.size(), &keep));
+}
+
 TEST(AmendPlan, PersistentBitmapsBlockADowngrade) {
   HeaderSpec s;
   s.autoclear = QCOW2_AUTOCLEAR_BITMAPS;
@@ -322,6 +356,36 @@ TEST(AmendPlan, RelocationThatDoesNotFitIsRefused) {
   qcow2_header h = ParseOk(Applied(in, r));
   EXPECT_EQ(120u, h.backing_offset);
   EXPECT_EQ(392u, h.backing_size);
+}
+
+// qemu-img amend first rewrites the header as it is and fails (ENOSPC)
+// when that does not fit the cluster: a downgrade of a v3 image needs
+// room for its v3 header, feature table included. The limits measured
+// with qemu-img 7.2 at 8 KiB and 64 KiB clusters (the largest unknown
+// extension it downgrades) and at 4 KiB, where QEMU writes no feature
+// table; a request that changes nothing is refused past the limit too.
+TEST(AmendPlan, QemusRewriteOfTheHeaderMustFit) {
+  struct Case {
+    uint32_t bits;
+    size_t max_ext;  // measured with qemu-img
+  };
+  for (const Case &c : {Case{12, 3968}, Case{13, 7672}, Case{16, 65016}}) {
+    HeaderSpec s;
+    s.cluster_bits = c.bits;
+    for (size_t len : {c.max_ext, c.max_ext + 1}) {
+      s.ext = {{0x12345678, std::vector<uint8_t>(len, 'A')}};
+      auto in = BuildHeader(s);
+      Result r = Plan(in, AMEND_COMPAT_V2, 0);
+      Result same = Plan(in, AMEND_COMPAT_V3, AMEND_LAZY_OFF);  // no-op
+      if (len == c.max_ext) {
+        EXPECT_EQ(AMEND_CHANGED, r.status) << c.bits << " " << len;
+        EXPECT_EQ(AMEND_NOOP, same.status) << c.bits << " " << len;
+      } else {
+        EXPECT_EQ(AMEND_ERR_HEADER_NO_ROOM, r.status) << c.bits << " " << len;
+        EXPECT_EQ(AMEND_ERR_HEADER_NO_ROOM, same.status) << c.bits << " " << len;
+      }
+    }
+  }
 }
 
 TEST(AmendPlan, UnknownBitsAndExtensionsFollowQemu) {
@@ -408,8 +472,9 @@ TEST(AmendPlan, UnterminatedListUsesTheWholeCluster) {
   PutBe32(in, 116, 4096 - 120);
   Result r = Plan(in, 0, AMEND_LAZY_ON);
   // The unknown extension fills the cluster: adding the end marker that
-  // a rewrite writes does not fit.
-  EXPECT_EQ(AMEND_ERR_RELOCATION, r.status);
+  // a rewrite writes does not fit, so the rewrite of the header as it is,
+  // which qemu-img amend makes first, fails.
+  EXPECT_EQ(AMEND_ERR_HEADER_NO_ROOM, r.status);
 }
 
 TEST(AmendDiff, ManyScatteredChangesAreMergedToFit) {

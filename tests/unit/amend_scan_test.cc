@@ -55,8 +55,9 @@ amend_status ScanWith(MemImage& m, amend_scan* out, size_t mem_len) {
   std::vector<uint64_t> mem((mem_len + 7) / 8);
   const qcow2_io io = {ReadMem, &m, 64};
   batches = 0;
-  return amend_scan_tables(&m.h, m.bytes.size(), &io, reinterpret_cast<uint8_t*>(mem.data()),
-                           mem_len, out);
+  // Everything a downgrade reads (a v2 image has only its snapshot table).
+  return amend_scan_tables(&m.h, AMEND_SCAN_ALL_TABLES, m.bytes.size(), &io,
+                           reinterpret_cast<uint8_t*>(mem.data()), mem_len, out);
 }
 
 MemImage Make(uint64_t size, int clusters) {

@@ -33,8 +33,8 @@ std::vector<uint8_t> BuildHeader(const HeaderSpec& s) {
   PutBe64(b, 40, 3 * cs);                  // L1
   PutBe64(b, 48, 1 * cs);                  // refcount table
   PutBe32(b, 56, 1);
-  PutBe32(b, 60, 0);
-  PutBe64(b, 64, 0);
+  PutBe32(b, 60, s.nb_snapshots);
+  PutBe64(b, 64, s.nb_snapshots != 0 ? 4 * cs : 0);
   size_t pos = 72;
   if (s.version >= 3) {
     PutBe64(b, 72, s.incompat);

@@ -26,6 +26,7 @@ struct HeaderSpec {
   std::vector<TestExt> ext;
   bool end_marker = true;
   std::string backing;
+  uint32_t nb_snapshots = 0;     // with a snapshot table in cluster 4
 };
 
 // Cluster-sized buffer holding the header the spec describes. Tables

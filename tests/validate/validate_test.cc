@@ -291,6 +291,24 @@ TEST(Validate, RefusalReasonsAreHeldAgainstTheHeader) {
   // An upgrade of an image without snapshots needs no scan.
   Case up = Honest(V2WithBacking(), kUp);
   EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(up, AMEND_ERR_ZERO_CLUSTERS)));
+  // Any request on an image with snapshots reads its snapshot table, as
+  // QEMU does on every open: malformed tables are believed even where the
+  // host's plan is a no-op or a lazy_refcounts change; what only a
+  // downgrade's walk can find is not.
+  HeaderSpec snap;
+  snap.nb_snapshots = 1;
+  Case n = Honest(snap, kUp);
+  ASSERT_EQ(VALIDATE_NOOP, Check(n));
+  EXPECT_EQ(VALIDATE_REFUSED, Check(refuse(n, AMEND_ERR_TABLES)));
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(n, AMEND_ERR_ZERO_CLUSTERS)));
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(n, AMEND_ERR_SNAPSHOT_SIZE)));
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(n, AMEND_ERR_SNAPSHOT_UPGRADE)));
+  Case l = Honest(snap, {AMEND_COMPAT_KEEP, AMEND_LAZY_ON});
+  ASSERT_EQ(VALIDATE_AMENDED, Check(l));
+  EXPECT_EQ(VALIDATE_REFUSED, Check(refuse(l, AMEND_ERR_TABLES)));
+  // ...and without snapshots no scan is needed: a no-op stays a no-op.
+  Case plain = Honest(v3, kUp);
+  EXPECT_EQ(VALIDATE_ERR_REFUSAL_LIE, Check(refuse(plain, AMEND_ERR_TABLES)));
   // The header's own refusal, given for another reason, is a lie too.
   HeaderSpec dirty;
   dirty.incompat = QCOW2_INCOMPAT_DIRTY;
