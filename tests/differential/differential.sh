@@ -29,7 +29,8 @@
 #        - every byte of b/img.qcow2 outside the first cluster, and every
 #          side file (backing file, data file), equals the original,
 #        - if the tool reported a no-op, b/img.qcow2 is byte-identical;
-#   2. or both refused, and b/ is byte-identical to the original;
+#   2. or both refused, the tool for the reason QEMU_REFUSALS below pairs
+#      with qemu-img's message, and b/ is byte-identical to the original;
 #   3. or qemu-img succeeded, the tool refused with the refusal listed for
 #      the (kind, transition) in KNOWN_DIVERGENCES below, and b/ is
 #      byte-identical to the original;
@@ -37,11 +38,16 @@
 #      result cannot be opened, which is verified), and the tool either
 #      refused leaving b/ byte-identical, or produced an image that opens,
 #      checks clean, has the requested compat and the original's content.
-# Anything else FAILS. Header-cluster byte identity of a and b is reported
-# (counted), not required.
+# Anything else FAILS, and so does a stale table entry: a divergence the
+# tool no longer shows (it amends like qemu-img), or a KNOWN_DIVERGENCES
+# or QEMU_BROKEN entry that no case matches. Header-cluster byte identity
+# of a and b is reported (counted), not required.
 #
 # Results: one JUnit <testcase> per case in $XML_OUTPUT_FILE (Bazel sets
-# it), a summary on stdout, exit 1 if any case failed.
+# it; written by tests/lib/junit.sh), a summary on stdout, exit 1 if any
+# case failed. A known divergence is not a pass: it is reported as a
+# skipped case named "... (known-divergence)" with its reason (CI allows
+# exactly those skips: tests/allowed_skips.txt), and counted on its own.
 #
 # Self-check (--selfcheck or DIFF_SELFCHECK=1, meant for AMEND_CMD=
 # "qemu-img amend"): proves the harness itself — qemu-img against itself
@@ -93,6 +99,26 @@ KNOWN_DIVERGENCES=(
 	"dirty_lazy|*|^refused 4\$|the image is marked dirty|as dirty: DIRTY is refused; qemu-img repairs lazy refcounts on open, then amends."
 	"v3_lazy|compat_0.10+lazy_on|^refused 8\$|lazy_refcounts=on requires compat=1.1|spec 'Lazy requires v3': lazy_refcounts=on with a downgrade to v2 is refused. qemu-img 7.2 skips the lazy option when the image already has lazy refcounts on, then downgrades (lazy silently dropped); on a non-lazy v3 image it refuses."
 	"unk_compat_lazy|compat_0.10+lazy_on|^refused 8\$|lazy_refcounts=on requires compat=1.1|as v3_lazy: the image already has lazy refcounts on, so qemu-img ignores lazy_refcounts=on and downgrades; the spec refuses."
+)
+
+# ---------------------------------------------------------------------
+# What the tool must say when both refuse, fields separated by " || ":
+# qemu-img's message (an extended regex), then the refusals instar may
+# give (fixed strings), then plan_apply's "refused <enum amend_status>"
+# (an extended regex) (3 PARSE, 4 DIRTY, 5 CORRUPT, 6 DOWNGRADE_FEATURE,
+# 7 DOWNGRADE_REFCOUNT, 8 LAZY_NEEDS_V3, 9 RELOCATION, 13 ENCRYPTED,
+# 21 HEADER_NO_ROOM). A refusal by qemu-img with a message not listed
+# here, or a tool refusing for another reason, fails the case.
+QEMU_REFUSALS=(
+	"Lazy refcounts only supported with compatibility level 1.1 || lazy_refcounts=on requires compat=1.1 || the image is marked dirty || ^refused (8|4)\$"
+	"Image is corrupt; cannot be opened read/write || the image is marked corrupt || ^refused 5\$"
+	"Unsupported qcow2 feature\\(s\\): Unknown incompatible || the image header could not be parsed || ^refused 3\$"
+	"Parameter 'encrypt.key-secret' is required || encrypted qcow2 images are not supported || ^refused 13\$"
+	"Failed to update the image header: No space left on device || would have to relocate a header extension || leave no room in the header cluster || ^refused (9|21)\$"
+	"compat=0.10 requires refcount_bits=16 || image uses refcount_bits != 16 || ^refused 7\$"
+	"Cannot downgrade an image with a data file || image uses a v3-only incompatible feature || ^refused 6\$"
+	"Cannot downgrade an image with zstd compression type and existing compressed clusters || image uses a v3-only incompatible feature || ^refused 6\$"
+	"Cannot downgrade an image with incompatible features 0x10 set || image uses a v3-only incompatible feature || ^refused 6\$"
 )
 
 # ---------------------------------------------------------------------
@@ -220,10 +246,32 @@ run_case() {
 	}
 	norm() { sed -e "s#$cdir/[ab]#CASEDIR#g" -e '/^disk size:/d' -e '/"actual-size":/d'; }
 
+	# Is the tool's refusal the one QEMU_REFUSALS pairs with qemu-img's?
+	refusal_as_qemus() {
+		local row q pa i
+		local -a f
+		for row in "${QEMU_REFUSALS[@]}"; do
+			row=${row// || /$'\x1f'}
+			IFS=$'\x1f' read -ra f <<<"$row"
+			q=${f[0]}
+			pa=${f[${#f[@]} - 1]}
+			grep -Eq -- "$q" <<<"$qa_out" || continue
+			grep -Eq -- "$pa" <<<"$tb_out" && return 0
+			for ((i = 1; i < ${#f[@]} - 1; i++)); do
+				grep -Fq -- "${f[i]}" <<<"$tb_out" && return 0
+			done
+			echo "the tool refused for another reason than the one paired with qemu-img's ($q)"
+			return 1
+		done
+		echo "qemu-img refused with a message QEMU_REFUSALS does not list: $qa_out"
+		return 1
+	}
+
 	local reason="" entry="" want=""
 	if [ "${DIFF_SELFCHECK:-0}" != 1 ] && entry=$(divergence_entry); then
 		want=${entry%|*}
 		reason=${entry##*|}
+		echo "divergence entry: $kind|$tname" >>"$log"
 	fi
 
 	local broken=""
@@ -270,8 +318,14 @@ run_case() {
 		fi
 	elif [ $qa_rc -ne 0 ] && [ $tb_rc -ne 0 ]; then
 		outcome=both-refused
-		if b_untouched 1; then status=PASS; msg="both refused"
-		else status=FAIL; msg="both refused, but the tool changed b/ (see cmp above)"; fi
+		local why=""
+		if ! b_untouched 1; then
+			status=FAIL; msg="both refused, but the tool changed b/ (see cmp above)"
+		elif [ "${DIFF_SELFCHECK:-0}" != 1 ] && ! why=$(refusal_as_qemus); then
+			status=FAIL; msg="both refused, but $why; the tool said: $tb_out"
+		else
+			status=PASS; msg="both refused"
+		fi
 	elif [ $qa_rc -ne 0 ] && [ $tb_rc -eq 0 ]; then
 		status=FAIL; outcome=tool-accepted-qemu-refused
 		msg="qemu-img refused ($qa_out) but the tool succeeded ($tb_out)"
@@ -322,9 +376,11 @@ run_case() {
 		if [[ $tb_out == *noop* || $tb_out == *"No change."* ]] && ! b_untouched 1; then
 			fails+=("the tool reported a no-op but changed the file")
 		fi
-		if [ ${#fails[@]} -eq 0 ]; then
+		if [ ${#fails[@]} -eq 0 ] && [ -n "$reason" ]; then
+			status=FAIL
+			msg="STALE known-divergence entry: the tool no longer refuses, it amends as qemu-img does"
+		elif [ ${#fails[@]} -eq 0 ]; then
 			status=PASS; msg="equivalent"
-			[ -n "$reason" ] && msg="equivalent; STALE known-divergence entry: the tool no longer refuses"
 		else
 			status=FAIL
 			msg=$(IFS=';'; echo "${fails[*]}")
@@ -430,11 +486,11 @@ tr '\t' '\n' <"$caselist" | tr '\n' '\0' |
 elapsed=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.3f", b-a}')
 
 # ---------------------------------------------------------------------
-# Aggregate.
-xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g' -e 's/[^[:print:]\t]//g'; }
-n=0; npass=0; nfail=0; ndiv=0; nident=0; nstale=0; nmissing=0
-body="$scratch/junit_body.xml"
-: >"$body"
+# Aggregate: one testcase per case (tests/lib/junit.sh).
+# shellcheck source=tests/lib/junit.sh
+source "${JUNIT_SH:-$here/../lib/junit.sh}"
+junit_init differential "$scratch"
+n=0; npass=0; nfail=0; ndiv=0; nident=0; nmissing=0
 failures_txt="$scratch/failures.txt"
 : >"$failures_txt"
 declare -A outcomes=()
@@ -457,44 +513,54 @@ while IFS=$'\t' read -r kind tname _ _; do
 	fi
 	outcomes[$outcome]=$(( ${outcomes[$outcome]:-0} + 1 ))
 	[ "$hid" = 1 ] && nident=$((nident + 1))
-	[[ $msg == *STALE* ]] && nstale=$((nstale + 1))
-	{
-		printf '  <testcase classname="differential.%s" name="%s">\n' "$kind" "$tname"
-		case $status in
-		PASS) ;;
-		DIVERGE) printf '    <system-out>%s</system-out>\n' "$(echo "$msg" | xml_escape)" ;;
-		*)
-			printf '    <failure message="%s">' "$(echo "$msg" | xml_escape)"
-			[ -f "$RES/$id.log" ] && xml_escape <"$RES/$id.log"
-			printf '</failure>\n'
-			;;
-		esac
-		printf '  </testcase>\n'
-	} >>"$body"
 	case $status in
-	PASS) npass=$((npass + 1)) ;;
-	DIVERGE) ndiv=$((ndiv + 1)) ;;
+	PASS)
+		npass=$((npass + 1))
+		junit_case "$tname" pass "" 0 "" "differential.$kind"
+		;;
+	DIVERGE)
+		ndiv=$((ndiv + 1))
+		junit_case "$tname (known-divergence)" skip "$msg" 0 "" "differential.$kind" 2>/dev/null
+		;;
 	*)
 		nfail=$((nfail + 1))
+		junit_case "$tname" fail "$msg
+$(cat "$RES/$id.log" 2>/dev/null)" 0 "" "differential.$kind" 2>/dev/null
 		{ echo "FAIL $id: $msg"; [ -f "$RES/$id.log" ] && sed 's/^/    /' "$RES/$id.log"; } >>"$failures_txt"
 		;;
 	esac
 done <"$caselist"
 nskip=$(wc -l <"$skiplist")
 while IFS=$'\t' read -r kind tname; do
-	printf '  <testcase classname="differential.%s" name="%s"><skipped message="excluded by DIFF_ONLY"/></testcase>\n' "$kind" "$tname" >>"$body"
+	junit_case "$tname" skip "excluded by DIFF_ONLY" 0 "" "differential.$kind" 2>/dev/null
 done <"$skiplist"
 
-xml=${XML_OUTPUT_FILE:-$scratch/differential.xml}
-{
-	echo '<?xml version="1.0" encoding="UTF-8"?>'
-	echo '<testsuites>'
-	printf '<testsuite name="differential" tests="%d" failures="%d" errors="0" skipped="%d" time="%s">\n' \
-		"$((n + nskip))" "$nfail" "$nskip" "$elapsed"
-	cat "$body"
-	echo '</testsuite>'
-	echo '</testsuites>'
-} >"$xml"
+# Every table entry must still describe something: a KNOWN_DIVERGENCES or
+# QEMU_BROKEN entry no case matched is stale (a whole run only: with
+# DIFF_ONLY or --transitions some entries are out of reach).
+if [ "${DIFF_SELFCHECK:-0}" != 1 ] && [ -z "${DIFF_ONLY:-}" ] && [ -z "$only_transitions" ]; then
+	for row in "${KNOWN_DIVERGENCES[@]}" "${QEMU_BROKEN[@]}"; do
+		IFS='|' read -r k p _ <<<"$row"
+		hit=0
+		while IFS=$'\t' read -r kind tname _ _; do
+			# shellcheck disable=SC2053  # p is a glob on purpose
+			if [ "$k" = "$kind" ] && [[ $tname == $p ]] &&
+				grep -q '^status DIVERGE$' "$RES/$kind@$tname" 2>/dev/null; then
+				hit=1
+				break
+			fi
+		done <"$caselist"
+		if [ "$hit" = 1 ]; then
+			junit_case "table entry $k|$p is used" pass "" 0 "" differential.tables
+		else
+			nfail=$((nfail + 1))
+			junit_case "table entry $k|$p is used" fail \
+				"STALE table entry: no case diverges as '$k|$p' says" 0 "" differential.tables 2>/dev/null
+			echo "FAIL table entry $k|$p: no case diverges as it says (stale entry)" >>"$failures_txt"
+		fi
+	done
+fi
+junit_finish >/dev/null
 
 if [ "$nfail" -gt 0 ]; then
 	echo "================ failures ================"
@@ -506,10 +572,7 @@ for o in "${!outcomes[@]}"; do printf '  %-28s %d\n' "$o" "${outcomes[$o]}"; don
 if [ "$nskip" -gt 0 ]; then
 	echo "differential: WARNING: $nskip cases SKIPPED (DIFF_ONLY='${DIFF_ONLY:-}')"
 fi
-if [ "$nstale" -gt 0 ]; then
-	echo "differential: WARNING: $nstale cases match a KNOWN_DIVERGENCES entry but the tool no longer refuses them (stale entry)"
-fi
-printf 'differential: %d cases in %.1fs: %d passed, %d known divergences, %d failed, %d skipped; header cluster byte-identical to qemu-img amend in %d/%d\n' \
-	"$n" "$elapsed" "$npass" "$ndiv" "$nfail" "$nskip" "$nident" "$n"
-echo "differential: JUnit XML: $xml"
+printf 'differential: %d cases in %.1fs: %d passed, %d failed, %d known divergences (reported as skipped), %d skipped; header cluster byte-identical to qemu-img amend in %d/%d\n' \
+	"$n" "$elapsed" "$npass" "$nfail" "$ndiv" "$nskip" "$nident" "$n"
+echo "differential: JUnit XML: ${XML_OUTPUT_FILE:-$scratch/test.xml}"
 [ "$nfail" -eq 0 ]

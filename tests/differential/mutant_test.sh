@@ -4,6 +4,10 @@
 # of cases and require that it reports exactly the failures a naive header
 # patcher must cause, and passes the cases a naive patcher gets right.
 #
+# Then an always-refusing fake (exit 1, a fixed refusal) must fail too:
+# on every case qemu-img amends, and on the cases both refuse, because
+# its reason is not the one paired with qemu-img's (QEMU_REFUSALS).
+#
 # Usage: mutant_test.sh HARNESS MUTANT
 set -uo pipefail
 harness=$1
@@ -43,5 +47,33 @@ if [ $status -ne 0 ]; then
 else
 	grep '^differential: .* cases in' "$out"
 	echo "mutant_test: the harness caught the mutant as expected"
+fi
+
+# The always-refusing fake.
+refuser="$scratch/refuse_all.sh"
+printf '#!/bin/sh\necho "instar: refused: nothing is supported" >&2\nexit 1\n' >"$refuser"
+chmod +x "$refuser"
+rout="$scratch/refuser.out"
+XML_OUTPUT_FILE="$scratch/refuser.xml" bash "$harness" --tool "$refuser" >"$rout" 2>&1
+rrc=$?
+rstatus=0
+rfail() { echo "mutant_test: FAIL (refuse-all fake): $*"; rstatus=1; }
+[ $rrc -eq 1 ] || rfail "harness exited $rrc on the refusing fake, expected 1"
+grep -q '^FAIL v3@compat_0.10: qemu-img amended but the tool refused' "$rout" ||
+	rfail "a refusal where qemu-img amends was not caught"
+grep -q '^FAIL corrupt@lazy_on: both refused, but the tool refused for another reason' "$rout" ||
+	rfail "a refusal for the wrong reason (corrupt image) was not caught"
+grep -q '^FAIL unk_incompat@compat_1.1: both refused, but the tool refused for another reason' "$rout" ||
+	rfail "a refusal for the wrong reason (unknown incompatible feature) was not caught"
+if grep -q '^differential: .* cases in.*: [1-9][0-9]* passed' "$rout"; then
+	rfail "the refusing fake passed some cases: $(grep '^differential: .* cases in' "$rout")"
+fi
+if [ $rstatus -ne 0 ]; then
+	echo "---- harness output (refuse-all fake) ----"
+	cat "$rout"
+	status=1
+else
+	grep '^differential: .* cases in' "$rout"
+	echo "mutant_test: the harness caught the refuse-all fake as expected"
 fi
 exit $status
