@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (e[3] < 0x80u) {
 			nw[off] ^= (uint8_t)(e[3] | 1u);
 		} else {
-			size_t run = 64u * (e[3] & 0x7fu);
+			size_t run = (size_t)64u * (e[3] & 0x7fu);
 			end = off + run > len ? len : off + run;
 			memset(nw + off, 0xff, end - off);
 		}

@@ -25,9 +25,9 @@
 
 #include "fuzz/fuzz_amend.h"
 #include "fuzz/fuzz_util.h"
-#include "sandbox/validate.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_scan.h"
+#include "src/image/validate.h"
 #include "src/qcow2/qcow2_format.h"
 #include "src/qcow2/qcow2_header.h"
 

@@ -48,11 +48,11 @@ build_all() {
 		for src in fuzz/${t}_fuzzer.c ${LIBS[$t]}; do
 			local o
 			o="$obj/$t.$(echo "$src" | tr / _).o"
-			# shellcheck disable=SC2086
+			# shellcheck disable=SC2086 # CC, CFLAGS, EXTRA_CFLAGS are word lists (OSS-Fuzz's convention)
 			$CC $CFLAGS ${EXTRA_CFLAGS:-} -std=c11 -I "$root" -c "$root/$src" -o "$o"
 			objs+=("$o")
 		done
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # CXX, CXXFLAGS, LIB_FUZZING_ENGINE are word lists (OSS-Fuzz's convention)
 		$CXX $CXXFLAGS "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/${t}_fuzzer"
 		cp "$here/dict/${DICT[$t]}.dict" "$OUT/${t}_fuzzer.dict"
 		cp "$here/oss-fuzz/${t}_fuzzer.options" "$OUT/${t}_fuzzer.options"

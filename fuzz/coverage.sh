@@ -29,7 +29,7 @@ for t in $TARGETS; do
 	for s in fuzz/${t}_fuzzer.c fuzz/replay_main.c ${LIBS[$t]}; do
 		srcs+=("$root/$s")
 	done
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # FLAGS is a word list on purpose
 	clang-14 $FLAGS -I "$root" "${srcs[@]}" -o "$out/${t}_replay"
 	dirs=("$here/corpus/$t")
 	if [ -n "${EXTRA_CORPUS_ROOT:-}" ] && [ -d "$EXTRA_CORPUS_ROOT/$t" ]; then

@@ -22,9 +22,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_ASSERT(cond)                                                   \
 	do {                                                                \
 		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n",    \
-				__FILE__, __LINE__, #cond);                 \
-			fflush(stderr);                                     \
+			/* About to trap: a report that cannot be written   \
+			 * changes nothing. */                              \
+			(void)fprintf(stderr,                               \
+				      "%s:%d: invariant broken: %s\n",      \
+				      __FILE__, __LINE__, #cond);           \
+			(void)fflush(stderr);                               \
 			__builtin_trap();                                   \
 		}                                                           \
 	} while (0)

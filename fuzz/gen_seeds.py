@@ -5,11 +5,19 @@ targets that do not read images (argv, virtio programs, policy files).
 
 Usage: gen_seeds.py TMPDIR OUTDIR SECCOMP_DIR
 Trusts: the images in TMPDIR (made by qemu-img moments before).
+The qcow2 layout is tests/tools/qcow2_fixture.py's; the guest result
+record's (validate seeds) is abi/guest_abi.h's, read by
+tests/tools/guest_abi.py, with the status codes of
+src/amend/amend_status.h.
 """
-import hashlib
 import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "tools"))
+import guest_abi  # noqa: E402
+import qcow2_fixture as qf  # noqa: E402
 
 MAX_SEED = 64 * 1024
 
@@ -21,14 +29,6 @@ def trim(b):
     return b[:min(end, MAX_SEED, len(b))]
 
 
-def header_cluster(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-        bits = struct.unpack(">I", head[20:24])[0]
-        f.seek(0)
-        return f.read(1 << bits)
-
-
 def put(outdir, target, name, data):
     assert len(data) <= MAX_SEED, (target, name, len(data))
     d = os.path.join(outdir, target)
@@ -37,24 +37,23 @@ def put(outdir, target, name, data):
         f.write(data)
 
 
-def set_be(b, off, fmt, v):
-    b = bytearray(b)
-    struct.pack_into(fmt, b, off, v)
-    return bytes(b)
-
-
 def main():
     tmp, out, seccomp = sys.argv[1], sys.argv[2], sys.argv[3]
     imgdir = os.path.join(tmp, "img")
     qcow = {}
     for fn in sorted(os.listdir(imgdir)):
         name = fn[:-len(".qcow2")]
-        qcow[name] = trim(header_cluster(os.path.join(imgdir, fn)))
+        qcow[name] = trim(qf.read_header_cluster(os.path.join(imgdir, fn))[0])
     # Hand-made variants of real headers.
-    qcow["v3_dirty"] = set_be(qcow["v3_dirty"], 72, ">Q", 1)
-    qcow["v3_corrupt"] = set_be(qcow["v3"], 72, ">Q", 2)
-    qcow["v3_unknown_autoclear"] = set_be(qcow["v3"], 88, ">Q", 0x8000000000000002)
-    qcow["v3_hdrlen104"] = set_be(qcow["v2_amended_up"], 100, ">I", 104)
+    qcow["v3_dirty"] = qf.set_field(qcow["v3_dirty"], "incompatible_features",
+                                    qf.INCOMPAT_DIRTY)
+    qcow["v3_corrupt"] = qf.set_field(qcow["v3"], "incompatible_features",
+                                      qf.INCOMPAT_CORRUPT)
+    # Bit 63 unknown, beside the known raw-data-file bit.
+    qcow["v3_unknown_autoclear"] = qf.set_field(qcow["v3"], "autoclear_features",
+                                                1 << 63 | qf.AUTOCLEAR_DATA_FILE_RAW)
+    qcow["v3_hdrlen104"] = qf.set_field(qcow["v2_amended_up"], "header_length",
+                                        qf.V3_HEADER_LENGTH)
 
     for name, data in qcow.items():
         put(out, "qcow2_header", name, data)
@@ -84,21 +83,37 @@ def main():
     put(out, "amend_plan", "down_zstd_compressed", bytes([1, 0, 0x0b]) + qcow["v3_zstd"])
     put(out, "amend_plan", "down_snapshot_size", bytes([1, 0, 0x13]) + qcow["v3_snapshot"])
 
-    # validate: [compat, lazy, mode, record(40), be16 len] + cluster + edits.
+    # validate: [compat, lazy, mode, struct guest_result, be16 len] +
+    # cluster + edits {be16 offset, xor} (see validate_fuzzer.c).
+    abi = guest_abi.load()
+    status = guest_abi.load_status()
+    result = abi.structs["guest_result"]
+    no_rec = bytes(result.size)
     for name, data in qcow.items():
         for rname, (c, l, _) in reqs.items():
             if rname == "down_noscan":
                 continue
-            hdr = bytes([c, l, 1]) + bytes(40) + struct.pack(">H", len(data))
+            hdr = bytes([c, l, 1]) + no_rec + struct.pack(">H", len(data))
             put(out, "validate", f"{name}.{rname}", hdr + data)
-    rec = struct.pack("<10I", 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)  # io_error flip
+    rec = result.pack(io_error=1, rest=0)  # XORed in: flips io_error only
     v3 = qcow["v3"]
     put(out, "validate", "io_error",
         bytes([2, 2, 3]) + rec + struct.pack(">H", len(v3)) + v3)
+
+    def edit(off, xor):
+        return struct.pack(">H", off) + bytes([xor])
     put(out, "validate", "edit_l1",
-        bytes([2, 2, 1]) + bytes(40) + struct.pack(">H", len(v3)) + v3 +
-        bytes([0, 43, 1, 0, 4, 1]))
-    good = struct.pack("<10I", 0x494E5354, 1, 0, 2, 3, 1, 1, 8, 1, 0)
+        bytes([2, 2, 1]) + no_rec + struct.pack(">H", len(v3)) + v3 +
+        edit(qf.field("l1_table_offset").offset + 3, 1) +
+        edit(qf.field("version").offset, 1))
+    # A record claiming an upgrade to v3 with lazy refcounts (one 8-byte
+    # patch, one sector written) from a guest that staged nothing: the
+    # current magic and ABI version, so that the lie is what is refused.
+    good = result.pack(
+        magic=abi.GUEST_ABI_MAGIC, abi_version=abi.GUEST_ABI_VERSION,
+        status=status["AMEND_CHANGED"], action=abi.GUEST_ACTION_AMENDED,
+        result_version=3, result_lazy=1, n_patches=1, patch_bytes=8,
+        sectors_written=1, io_error=0)
     put(out, "validate", "liar_record",
         bytes([2, 2, 0]) + good + struct.pack(">H", len(v3)) + v3)
 
@@ -126,9 +141,14 @@ def main():
         return bytes([sz]) + struct.pack(">H", len(old)) + old + b"".join(
             struct.pack(">I", off)[1:] + bytes([x]) for off, x in edits)
     v3, up = qcow["v3"], qcow["v2_amended_up"]
-    put(out, "amend_diff", "one_byte", diff_seed(0, v3[:512], [(4, 1)]))
+    def at(f):
+        return qf.field(f).offset
+    put(out, "amend_diff", "one_byte", diff_seed(0, v3[:512], [(at("version"), 1)]))
+    # The version's last byte, the top bytes of autoclear and of
+    # header_length, then bytes among the extensions.
     put(out, "amend_diff", "header_rewrite", diff_seed(
-        7, v3, [(7, 1), (88, 3), (100, 0x10), (112, 0x20), (200, 0x85), (4000, 0x81)]))
+        7, v3, [(qf.field("version").end - 1, 1), (at("autoclear_features"), 3),
+                (at("header_length"), 0x10), (112, 0x20), (200, 0x85), (4000, 0x81)]))
     put(out, "amend_diff", "many_ranges", diff_seed(
         3, up, [(i * 97, 5) for i in range(60)]))
     put(out, "amend_diff", "big_run", diff_seed(
@@ -194,19 +214,17 @@ def main():
 
 
 def snapshot_entry(l1_offset, l1_size, id_str, name, extra=b"", pad=True):
-    """One snapshot table entry as the qcow2 spec lays it out: the 40-byte
-    big-endian fixed part, extra data, id, name, zeroes to a multiple of 8."""
-    e = struct.pack(">QIHHIIQII", l1_offset, l1_size, len(id_str), len(name),
-                    1700000000, 5, 123456789, 0, len(extra))
-    e += extra + id_str + name
-    if pad:
-        e += bytes(-len(e) % 8)
-    return e
+    """One snapshot table entry (qcow2_fixture.pack_snapshot_entry), taken
+    at a fixed time."""
+    return qf.pack_snapshot_entry(l1_offset, l1_size, id_str, name, extra,
+                                  date_sec=1700000000, date_nsec=5,
+                                  vm_clock_nsec=123456789, padded=pad)
 
 
 def snapshot_extra(disk_size, n=24):
-    """Extra data: vm_state_size_large, disk_size, icount (-1: none)."""
-    return struct.pack(">QQQ", 0, disk_size, (1 << 64) - 1)[:n]
+    """Extra data: vm_state_size_large, disk_size, icount (none), cut to
+    n bytes."""
+    return qf.pack_snapshot_extra(disk_size=disk_size)[:n]
 
 
 def snapshot_seeds(out):
@@ -233,7 +251,10 @@ def snapshot_seeds(out):
     # repeated three times holds it; the least window cannot (the known
     # limit noted at walk_limit in the harness), a larger one can.
     late = snapshot_entry(0, 0, b"", b"p" * 464)
-    late += struct.pack(">QIHHIIQII", 0x90000, 1, 65535, 65535, 0, 0, 0, 0, 1024)
+    late += qf.pack_snapshot_header(
+        l1_table_offset=0x90000, l1_size=1, id_str_size=65535, name_size=65535,
+        date_sec=0, date_nsec=0, vm_clock_nsec=0, vm_state_size=0,
+        extra_data_size=1024)
     late += snapshot_extra(1 << 30) + b"L" * (45000 - len(late) - 24)
     seeds = {
         "qemu_img_exact": seed(qemu, 1),

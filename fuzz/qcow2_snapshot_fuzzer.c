@@ -46,7 +46,7 @@
 #define PAD 8u   /* zeroes past the last sector: an entry's padding */
 /* The largest entry rounded up to sectors, plus the sector before it. */
 #define SECTORS_FOR_ENTRY \
-	((((size_t)QCOW2_SNAPSHOT_MAX_ENTRY + 2u * SECTOR - 1u) / SECTOR) * SECTOR)
+	((((size_t)QCOW2_SNAPSHOT_MAX_ENTRY + (size_t)2u * SECTOR - 1u) / SECTOR) * SECTOR)
 
 static uint16_t be16(const uint8_t *p)
 {

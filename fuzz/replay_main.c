@@ -23,6 +23,9 @@
 
 #include "fuzz/fuzz_util.h"
 
+/* Diagnostics on stderr are not checked ((void)): one that cannot be
+ * written has nowhere else to go, and the exit status still tells. */
+
 static int run_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -31,21 +34,21 @@ static int run_file(const char *path)
 
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "replay: cannot read %s\n", path);
+		(void)fprintf(stderr, "replay: cannot read %s\n", path);
 		if (f)
-			fclose(f);
+			(void)fclose(f);   /* read-only, and failing anyway */
 		return -1;
 	}
 	/* One spare byte so an empty file still has a valid pointer. */
 	buf = malloc((size_t)n + 1u);
 	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fprintf(stderr, "replay: cannot read %s\n", path);
+		(void)fprintf(stderr, "replay: cannot read %s\n", path);
 		free(buf);
-		fclose(f);
+		(void)fclose(f);   /* read-only, and failing anyway */
 		return -1;
 	}
-	fclose(f);
-	fprintf(stderr, "replay: %s (%ld bytes)\n", path, n);
+	(void)fclose(f);   /* read-only: the read was checked above */
+	(void)fprintf(stderr, "replay: %s (%ld bytes)\n", path, n);
 	/* Copy into a block of exactly n bytes so reads past the input are
 	 * caught by ASan as they are under libFuzzer. */
 	{
@@ -78,9 +81,11 @@ static int run_path(const char *path)
 	for (int i = 0; i < n; i++) {
 		char child[4096];
 		if (names[i]->d_name[0] != '.') {
-			snprintf(child, sizeof(child), "%s/%s", path,
-				 names[i]->d_name);
-			int r = run_path(child);
+			int w = snprintf(child, sizeof(child), "%s/%s", path,
+					 names[i]->d_name);
+			int r = -1;   /* a cut path would name another file */
+			if (w >= 0 && (size_t)w < sizeof(child))
+				r = run_path(child);
 			if (r < 0 && count >= 0)
 				count = -1;
 			else if (count >= 0)
@@ -97,8 +102,8 @@ int main(int argc, char **argv)
 	int total = 0;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s CORPUS_DIR [?REGRESSION_DIR]...\n",
-			argv[0]);
+		(void)fprintf(stderr, "usage: %s CORPUS_DIR [?REGRESSION_DIR]...\n",
+			      argv[0]);
 		return 2;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -108,11 +113,11 @@ int main(int argc, char **argv)
 		if (r == -2 && optional)
 			continue;
 		if (r < 0) {
-			fprintf(stderr, "replay: %s: unreadable or missing\n", path);
+			(void)fprintf(stderr, "replay: %s: unreadable or missing\n", path);
 			return 1;
 		}
 		if (r == 0 && (i == 1 || !optional)) {
-			fprintf(stderr, "replay: %s holds no input\n", path);
+			(void)fprintf(stderr, "replay: %s holds no input\n", path);
 			return 1;
 		}
 		total += r;

@@ -3,9 +3,9 @@
 # binary runs for $FUZZ_SECONDS (default 10) over its seed corpus, its
 # regression reproducers and its dictionary. Any crash, leak, timeout or
 # broken invariant fails the target, and the test. Writes one JUnit
-# testcase per target to $XML_OUTPUT_FILE (how tests/count_results.py
-# counts cases) and keeps crash artifacts and logs in
-# $TEST_UNDECLARED_OUTPUTS_DIR.
+# testcase per target to $XML_OUTPUT_FILE with tests/lib/junit.sh (how
+# tests/count_results.py counts cases) and keeps crash artifacts and logs
+# in $TEST_UNDECLARED_OUTPUTS_DIR.
 #
 # Usage (Bazel passes these): smoke_test.sh TARGET:DICT...
 # Trusts: the binaries and corpora Bazel built and staged in runfiles.
@@ -14,11 +14,11 @@ set -uo pipefail
 secs=${FUZZ_SECONDS:-10}
 work=${TEST_TMPDIR:-$(mktemp -d)}
 arts=${TEST_UNDECLARED_OUTPUTS_DIR:-$work}
-xml=${XML_OUTPUT_FILE:-$work/test.xml}
 [ $# -gt 0 ] || { echo "smoke_test.sh: no targets given" >&2; exit 2; }
+# shellcheck source=tests/lib/junit.sh
+source "${JUNIT_SH:-tests/lib/junit.sh}" || { echo "smoke_test.sh: cannot source junit.sh" >&2; exit 2; }
+junit_init fuzz_smoke "$work"
 
-cases=""
-failures=0
 total_time=0
 for spec in "$@"; do
 	t=${spec%%:*}
@@ -52,21 +52,16 @@ for spec in "$@"; do
 	guest=$(grep -m1 -o '[0-9]* guest runs in one VM ([0-9]* rebuilt)' "$log" || true)
 	if [ "$rc" -eq 0 ]; then
 		echo "PASS $t: ${runs} runs, ${rate} exec/s${guest:+ ($guest)}, ${dur} s"
-		cases+="<testcase classname=\"fuzz.smoke\" name=\"$t\" time=\"$dur\"><system-out>${runs} runs, ${rate} exec/s</system-out></testcase>"
+		junit_case "$t" pass "" "$dur" "${runs} runs, ${rate} exec/s" fuzz.smoke
 	else
-		failures=$((failures + 1))
 		echo "FAIL $t (exit $rc); log $log:"
 		tail -n 60 "$log"
-		body=$(tail -n 60 "$log" | sed 's/]]>/]] >/g')
-		cases+="<testcase classname=\"fuzz.smoke\" name=\"$t\" time=\"$dur\"><failure message=\"libFuzzer exit $rc\"><![CDATA[$body]]></failure></testcase>"
+		junit_case "$t" fail "libFuzzer exit $rc
+$(tail -n 60 "$log")" "$dur" "" fuzz.smoke 2>/dev/null
 	fi
 done
 
-{
-	echo '<?xml version="1.0" encoding="UTF-8"?>'
-	echo "<testsuites><testsuite name=\"fuzz_smoke\" tests=\"$#\" failures=\"$failures\" errors=\"0\" time=\"$total_time\">"
-	echo "$cases"
-	echo "</testsuite></testsuites>"
-} >"$xml"
-echo "smoke: $# targets, $failures failed, ${total_time} s"
-[ "$failures" -eq 0 ]
+junit_finish >/dev/null
+status=$?
+echo "smoke: $# targets, $FAIL failed, ${total_time} s"
+exit "$status"

@@ -27,12 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi/guest_abi.h"
 #include "fuzz/fuzz_amend.h"
 #include "fuzz/fuzz_util.h"
-#include "sandbox/guest_abi.h"
-#include "sandbox/validate.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_scan.h"
+#include "src/image/validate.h"
 #include "src/qcow2/qcow2_format.h"
 #include "src/qcow2/qcow2_header.h"
 

@@ -29,15 +29,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "abi/virtio_defs.h"
 #include "fuzz/fuzz_util.h"
 #include "sandbox/guest_mem.h"
 #include "sandbox/staging.h"
 #include "sandbox/virtio_blk.h"
-#include "sandbox/virtio_defs.h"
 #include "sandbox/virtio_mmio.h"
 #include "sandbox/virtqueue.h"
 
-#define RAM_BYTES (64u * 1024u)
+#define RAM_BYTES ((size_t)64u * 1024u)
 #define MAX_CLUSTER (64u * 1024u)
 #define FILE_BYTES (4u * MAX_CLUSTER + 1024u)
 #define MAX_OPS 256u
@@ -82,7 +82,8 @@ static bool setup_once(void)
 		close(fd);
 		return false;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	/* Cannot be cut: "/proc/self/fd/" and an int fit 64 bytes. */
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	ro_fd = open(path, O_RDONLY | O_CLOEXEC);
 	close(fd);
 	return ro_fd >= 0;
@@ -176,7 +177,7 @@ static enum vmmio_err kick(struct virtio_mmio *t, uint16_t head)
 
 	if (a < RAM_BYTES && RAM_BYTES - a >= 4) {
 		memcpy(&idx, ram + a + 2, 2);
-		ram_put(a + VIRTQ_AVAIL_RING_OFF + 2u * (idx % num), &head, 2);
+		ram_put(a + VIRTQ_AVAIL_RING_OFF + (uint64_t)(idx % num) * 2u, &head, 2);
 		idx++;
 		ram_put(a + 2, &idx, 2);
 	}
@@ -300,7 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	cs = clusters[u8(&in) % 3u];
 	b1 = u8(&in);
-	disk = 4u * (uint64_t)cs + (b1 & 3u) * 512u + ((b1 & 4u) ? 100u : 0u);
+	disk = 4u * (uint64_t)cs + (uint64_t)(b1 & 3u) * 512u + ((b1 & 4u) ? 100u : 0u);
 	memcpy(preprobe, file_bytes, cs);
 	if (b1 & 8u)
 		preprobe[cs / 2u] ^= 1u;   /* the header changed since */
@@ -319,8 +320,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Only written sectors may differ from the pre-probe. */
 	for (uint32_t s = 0; s < cs / 512u; s++) {
 		if (!staging_sector_written(&stage, s))
-			FUZZ_ASSERT(memcmp(staged + 512u * s, preprobe + 512u * s,
-					   512) == 0);
+			FUZZ_ASSERT(memcmp(staged + (size_t)s * 512u,
+					   preprobe + (size_t)s * 512u, 512) == 0);
 	}
 	FUZZ_ASSERT(staging_sectors_written(&stage) <= cs / 512u);
 	{

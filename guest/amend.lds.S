@@ -1,13 +1,13 @@
 /*
  * amend.lds.S — linker script of the sandbox guests (amend.bin and the
  * test-only guests), preprocessed into amend.ld so the load address and
- * size limit come from sandbox/guest_abi.h. The flat binary starts with
+ * size limit come from abi/guest_abi.h. The flat binary starts with
  * _start at GUEST_IMAGE_GPA; .bss follows it and is zeroed by entry.S.
  * The ASSERTs make an over-large guest a link error.
  *
  * Trust: n/a (build input).
  */
-#include "sandbox/guest_abi.h"
+#include "abi/guest_abi.h"
 
 OUTPUT_FORMAT("elf64-x86-64")
 OUTPUT_ARCH(i386:x86-64)

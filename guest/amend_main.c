@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi/guest_abi.h"
 #include "guest/lib.h"
 #include "guest/virtio_blk_drv.h"
-#include "sandbox/guest_abi.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_scan.h"
 #include "src/amend/amend_status.h"
@@ -53,7 +53,7 @@ static bool params_ok(const struct guest_params *p)
 	uint64_t need;
 	uint64_t end;
 	if (p->magic != GUEST_ABI_MAGIC || p->abi_version != GUEST_ABI_VERSION ||
-	    p->header_loaded != 1u)
+	    p->header_loaded != 1u || p->request.command != GUEST_CMD_AMEND)
 		return false;
 	if (cs < GUEST_MIN_CLUSTER || cs > GUEST_MAX_CLUSTER ||
 	    (cs & (cs - 1u)) != 0)
@@ -116,12 +116,96 @@ static enum wb_result write_patches(const uint8_t *next,
 	return WB_OK;
 }
 
+/* The tables the request needs walked (reads only), in the work memory
+ * past the two header clusters: AMEND_CHANGED and *scanned set (NULL
+ * when nothing needs walking), or the refusal, with res->io_error for a
+ * failed read. */
+static enum amend_status scan_if_needed(const struct guest_params *p,
+					const struct amend_request *req,
+					const uint8_t *cur, uint8_t *next,
+					const struct amend_scan **scanned,
+					struct guest_result *res)
+{
+	uint32_t cs = p->cluster_size;
+	enum amend_scan_reach reach = amend_scan_reach(cur, cs, req);
+	struct qcow2_header h;
+	enum amend_status ss;
+
+	*scanned = NULL;
+	if (reach == AMEND_SCAN_NOTHING)
+		return AMEND_CHANGED;
+	if (qcow2_parse(cur, cs, &h) != QCOW2_OK)
+		return AMEND_ERR_PARSE;
+	const struct qcow2_io io = { scan_read, NULL, VBLK_MAX_BATCH };
+	uint8_t *work = next + cs;
+	size_t work_len = (size_t)(p->scratch_bytes - 2u * (uint64_t)cs);
+	ss = amend_scan_tables(&h, reach, vblk_capacity() * GUEST_SECTOR_SIZE,
+			       &io, work, work_len, &scan);
+	if (ss == AMEND_ERR_SCAN_IO)
+		res->io_error = 1;
+	if (ss == AMEND_CHANGED)
+		*scanned = &scan;
+	return ss;
+}
+
+/* Plan, and write the patches of a plan that changes the header. */
+static void plan_and_write(const struct amend_request *req,
+			   const struct amend_scan *scanned, const uint8_t *cur,
+			   uint8_t *next, uint32_t cs, struct guest_result *res)
+{
+	enum amend_status st = amend_plan_scanned(cur, cs, req, scanned, next,
+						  &plan);
+	uint32_t sectors = 0;
+
+	res->status = (uint32_t)st;
+	res->result_version = plan.result_version;
+	res->result_lazy = plan.result_lazy ? 1u : 0u;
+	res->n_patches = plan.n_patches;
+	res->patch_bytes = plan.patch_bytes;
+	if (st == AMEND_NOOP) {
+		res->action = GUEST_ACTION_NOOP;
+		return;
+	}
+	if (st != AMEND_CHANGED)
+		return;
+	switch (write_patches(next, cs, &sectors)) {
+	case WB_OK:
+		res->action = GUEST_ACTION_AMENDED;
+		break;
+	case WB_BAD_PATCH:
+		res->status = AMEND_ERR_OVERFLOW;
+		break;
+	case WB_IO:
+		res->io_error = 1;
+		break;
+	}
+	res->sectors_written = sectors;
+}
+
+/* Copy the finished record to the result page, then ring the doorbell. */
+static void publish(const struct guest_result *res)
+{
+	volatile struct guest_result *r =
+		(volatile struct guest_result *)(uintptr_t)GUEST_RESULT_GPA;
+
+	r->magic = res->magic;
+	r->abi_version = res->abi_version;
+	r->status = res->status;
+	r->action = res->action;
+	r->result_version = res->result_version;
+	r->result_lazy = res->result_lazy;
+	r->n_patches = res->n_patches;
+	r->patch_bytes = res->patch_bytes;
+	r->sectors_written = res->sectors_written;
+	r->io_error = res->io_error;
+	guest_barrier();
+	guest_doorbell();
+}
+
 void guest_main(void)
 {
 	const struct guest_params *p =
 		(const struct guest_params *)(uintptr_t)GUEST_PARAMS_GPA;
-	volatile struct guest_result *r =
-		(volatile struct guest_result *)(uintptr_t)GUEST_RESULT_GPA;
 	struct guest_result res;
 	memset(&res, 0, sizeof(res));
 	res.magic = GUEST_ABI_MAGIC;
@@ -130,85 +214,28 @@ void guest_main(void)
 
 	if (!params_ok(p)) {
 		res.status = AMEND_ERR_SCRATCH;
-		goto done;
+		publish(&res);
+		return;
 	}
 	uint32_t cs = p->cluster_size;
-	struct amend_request req = p->request;
+	struct amend_request req = { .compat = p->request.arg[0],
+				     .lazy = p->request.arg[1] };
+	/* The header cluster is already at `cur` (params_ok). (scratch_gpa
+	 * is 2 MiB-aligned and cs a power of two, so `next` and the work
+	 * memory after it are 8-byte aligned.) */
 	uint8_t *cur = (uint8_t *)(uintptr_t)p->scratch_gpa;
-	/* (scratch_gpa is 2 MiB-aligned and cs a power of two, so `next`
-	 * and the work memory after it are 8-byte aligned.) */
 	uint8_t *next = cur + cs;
+	const struct amend_scan *scanned;
+	enum amend_status ss;
 
-	/* The header cluster is already at `cur` (params_ok). */
 	if (vblk_init() != VBLK_OK) {
 		res.status = AMEND_ERR_PARSE;
 		res.io_error = 1;
-		goto done;
+	} else if ((ss = scan_if_needed(p, &req, cur, next, &scanned, &res)) !=
+		   AMEND_CHANGED) {
+		res.status = (uint32_t)ss;
+	} else {
+		plan_and_write(&req, scanned, cur, next, cs, &res);
 	}
-
-	/* A downgrade first walks the L1/L2 and snapshot tables (reads
-	 * only), in the work memory past the two header clusters. */
-	const struct amend_scan *scanned = NULL;
-	enum amend_scan_reach reach = amend_scan_reach(cur, cs, &req);
-	if (reach != AMEND_SCAN_NOTHING) {
-		struct qcow2_header h;
-		enum amend_status ss;
-		if (qcow2_parse(cur, cs, &h) != QCOW2_OK) {
-			res.status = AMEND_ERR_PARSE;
-			goto done;
-		}
-		const struct qcow2_io io = { scan_read, NULL, VBLK_MAX_BATCH };
-		uint8_t *work = next + cs;
-		size_t work_len = (size_t)(p->scratch_bytes - 2u * (uint64_t)cs);
-		ss = amend_scan_tables(&h, reach,
-				       vblk_capacity() * GUEST_SECTOR_SIZE,
-				       &io, work, work_len,
-				       &scan);
-		if (ss != AMEND_CHANGED) {
-			res.status = (uint32_t)ss;
-			if (ss == AMEND_ERR_SCAN_IO)
-				res.io_error = 1;
-			goto done;
-		}
-		scanned = &scan;
-	}
-
-	enum amend_status st = amend_plan_scanned(cur, cs, &req, scanned, next,
-						  &plan);
-	res.status = (uint32_t)st;
-	res.result_version = plan.result_version;
-	res.result_lazy = plan.result_lazy ? 1u : 0u;
-	res.n_patches = plan.n_patches;
-	res.patch_bytes = plan.patch_bytes;
-	if (st == AMEND_NOOP) {
-		res.action = GUEST_ACTION_NOOP;
-	} else if (st == AMEND_CHANGED) {
-		uint32_t sectors = 0;
-		switch (write_patches(next, cs, &sectors)) {
-		case WB_OK:
-			res.action = GUEST_ACTION_AMENDED;
-			break;
-		case WB_BAD_PATCH:
-			res.status = AMEND_ERR_OVERFLOW;
-			break;
-		case WB_IO:
-			res.io_error = 1;
-			break;
-		}
-		res.sectors_written = sectors;
-	}
-
-done:
-	r->magic = res.magic;
-	r->abi_version = res.abi_version;
-	r->status = res.status;
-	r->action = res.action;
-	r->result_version = res.result_version;
-	r->result_lazy = res.result_lazy;
-	r->n_patches = res.n_patches;
-	r->patch_bytes = res.patch_bytes;
-	r->sectors_written = res.sectors_written;
-	r->io_error = res.io_error;
-	guest_barrier();
-	guest_doorbell();
+	publish(&res);
 }

@@ -8,7 +8,7 @@
  *
  * Trust: the host's CPU state (long mode, identity map); nothing else.
  */
-#include "sandbox/guest_abi.h"
+#include "abi/guest_abi.h"
 
 	.section .text.entry, "ax"
 	.code64

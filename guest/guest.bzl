@@ -12,32 +12,7 @@ guest_image(name, ...) makes:
 """
 
 load("@bazel_tools//tools/cpp:toolchain_utils.bzl", "find_cpp_toolchain")
-
-# Flags every guest translation unit gets. They come after the .bazelrc
-# copts, so they override the host's hardening/sanitizer flags that make
-# no sense in a freestanding guest (stack protector, _FORTIFY_SOURCE,
-# ASan/UBSan runtime calls).
-GUEST_COPTS = [
-    "-ffreestanding",
-    "-fno-builtin",
-    "-fno-pic",
-    "-fno-pie",
-    "-mno-red-zone",
-    "-mcmodel=small",
-    "-mno-sse",
-    "-mno-mmx",
-    "-mno-sse2",
-    "-mno-avx",
-    "-mgeneral-regs-only",
-    "-fno-stack-protector",
-    "-fno-sanitize=all",
-    "-U_FORTIFY_SOURCE",
-    "-fno-asynchronous-unwind-tables",
-    "-fno-unwind-tables",
-    "-fno-exceptions",
-    "-fcf-protection=none",
-    "-O2",
-]
+load("//build:copts.bzl", "GUEST_COPTS")
 
 # The guest is linked by guest_elf below, not by cc_binary: a cc_binary
 # link line also carries the global --linkopt flags (e.g. --config=asan's
@@ -101,7 +76,7 @@ guest_elf = rule(
     incompatible_use_toolchain_transition = True,
 )
 
-# GUEST_IMAGE_MAX from sandbox/guest_abi.h (0xf0000); the linker script
+# GUEST_IMAGE_MAX from abi/guest_abi.h (0xf0000); the linker script
 # asserts the same bound including .bss, this re-checks the flat file.
 _GUEST_IMAGE_MAX = 983040
 
@@ -119,7 +94,9 @@ def guest_image(name, srcs = [], deps = [], symbol = None, testonly = False, vis
             linkstatic = True,
             alwayslink = True,
             testonly = testonly,
-            visibility = ["//visibility:private"],
+            # //tests/clang_tidy checks the guest's sources from its
+            # objects (the embedded image hides them).
+            visibility = ["//tests/clang_tidy:__pkg__"],
         )
         lib_deps = [":" + name + "_objs"]
     guest_elf(

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "abi/guest_abi.h"
+#include "abi/virtio_defs.h"
 #include "guest/lib.h"
-#include "sandbox/guest_abi.h"
-#include "sandbox/virtio_defs.h"
 
 #define POLL_LIMIT 1000000u /* used-ring polls before giving up */
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "sandbox/guest_abi.h"
+#include "abi/guest_abi.h"
 
 /* GDT descriptors (flat, base 0, limit 4 GiB, granularity 4 KiB), both
  * DPL 3 and already marked accessed (so the CPU never writes the GDT):

@@ -15,7 +15,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "sandbox/guest_abi.h"
+#include "abi/guest_abi.h"
 
 /* Re-fire every 10 ms after the first expiry in case one was missed. */
 #define TIMER_REPEAT_US 10000

@@ -2,7 +2,7 @@
  * sandbox.h — the one entry point of the KVM sandbox: run a guest image
  * (normally the embedded amend.bin) against an image file and return
  * what it did. Everything the guest produced is reported, nothing is
- * trusted or committed here: sandbox/validate*.c and sandbox/commit*.c
+ * trusted or committed here: src/image/validate*.c and src/image/commit*.c
  * decide what happens to the file.
  *
  * The caller has opened the image, pre-probed its header cluster and
@@ -18,12 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sandbox/guest_abi.h"
+#include "abi/guest_abi.h"
 #include "sandbox/kvm_path.h"
 #include "sandbox/kvm_vm.h"
 #include "sandbox/sandbox_err.h"
 #include "sandbox/staging.h"
-#include "src/amend/amend_request.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,7 +74,7 @@ struct sandbox_config {
 	uint64_t disk_bytes;         /* device size (sectors = /512) */
 	uint32_t cluster_size;       /* power of two, 512 .. 2 MiB */
 	const uint8_t *preprobe;     /* the header cluster as the host read it */
-	struct amend_request request;
+	struct guest_request request; /* copied to the parameter page as is */
 	struct sandbox_guest guest;  /* the program to run */
 	bool walk_tables;            /* the guest may walk the image's tables:
 				      * give it GUEST_WORK_BYTES for them

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sandbox/guest_abi.h"
+#include "abi/guest_abi.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sandbox/virtio_defs.h"
+#include "abi/virtio_defs.h"
 
 /* The serial number GET_ID answers with (zero-padded to 20 bytes). */
-static const char vblk_id[] = "instar-amend";
+static const char vblk_id[] = "instar";
 
 void vblk_device_init(struct vblk_device *d, const struct guest_mem *mem,
 		      int fd, uint64_t disk_bytes, const uint8_t *preprobe,

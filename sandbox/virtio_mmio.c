@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "sandbox/guest_abi.h"
-#include "sandbox/virtio_defs.h"
+#include "abi/guest_abi.h"
+#include "abi/virtio_defs.h"
 
 void vmmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops,
 		void *dev, const struct guest_mem *mem)

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "sandbox/virtio_defs.h"
+#include "abi/virtio_defs.h"
 
 #define DESC_BYTES ((uint64_t)sizeof(struct virtq_desc))
 #define USED_ELEM_BYTES ((uint64_t)sizeof(struct virtq_used_elem))
@@ -85,7 +85,7 @@ enum vq_err virtq_pop(struct virtq *q, const struct guest_mem *m,
 		return VQ_ERR_AVAIL_IDX;
 
 	uint32_t slot = q->last_avail % q->num;
-	uint16_t head = load16(avail + VIRTQ_AVAIL_RING_OFF + 2u * slot);
+	uint16_t head = load16(avail + VIRTQ_AVAIL_RING_OFF + (size_t)slot * 2u);
 	q->last_avail = (uint16_t)(q->last_avail + 1u);
 	if (head >= q->num)
 		return VQ_ERR_DESC_INDEX;

@@ -13,7 +13,7 @@ BAZEL=${BAZEL:-bazel}
 if [ -z "${INSTAR:-}" ]; then
 	# shellcheck disable=SC2086  # both are word lists on purpose
 	$BAZEL build ${BAZEL_BUILD_FLAGS:-} //src/cli:instar
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # both are word lists on purpose
 	INSTAR=$($BAZEL info ${BAZEL_BUILD_FLAGS:-} bazel-bin 2>/dev/null)/src/cli/instar
 fi
 

@@ -9,6 +9,8 @@ PACKAGES=(
 	bazel-bootstrap
 	# compiler for host, guest and fuzzers; libFuzzer, sanitizers, llvm-cov
 	clang-14 libfuzzer-14-dev libclang-rt-14-dev llvm-14
+	# static analysis (//tests/clang_tidy, /.clang-tidy)
+	clang-tidy-14
 	# AFL++ 4.04c
 	afl++
 	# googletest

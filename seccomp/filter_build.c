@@ -160,15 +160,23 @@ static enum lockdown_err add_entry(scmp_filter_ctx ctx,
 	struct scmp_arg_cmp alt[POLICY_MAX_ARGS][CMP32_MAX_ATOMS];
 	size_t nalt[POLICY_MAX_ARGS];
 	size_t combos = 1;
+	bool satisfiable = true;
 	for (size_t j = 0; j < e->nconds; j++) {
 		enum lockdown_err err = cond_atoms(&e->conds[j], b, alt[j],
 						   &nalt[j]);
 		if (err != LOCKDOWN_OK)
 			return err;
+		if (nalt[j] == 0)
+			satisfiable = false;
 		if (__builtin_mul_overflow(combos, nalt[j], &combos) ||
 		    combos > LOCKDOWN_MAX_EXPANSION)
 			return LOCKDOWN_ERR_TABLE;
 	}
+	/* An unsatisfiable condition makes combos 0 and the line adds no
+	 * rule; said outright, so that the loop below visibly never divides
+	 * by a zero nalt[j] (the analyzer cannot see through the product). */
+	if (!satisfiable)
+		return LOCKDOWN_OK;
 	for (size_t k = 0; k < combos; k++) {
 		struct scmp_arg_cmp cmp[POLICY_MAX_ARGS];
 		size_t idx = k;

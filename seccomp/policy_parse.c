@@ -74,12 +74,16 @@ static enum policy_err fail(struct policy_diag *d, enum policy_err e,
 /* The current byte, or NUL at the end of the line (NUL is never valid). */
 static char peek(const struct cur *c)
 {
-	return c->pos < c->eol ? c->buf[c->pos] : '\0';
+	if (c->pos >= c->eol)
+		return '\0';
+	return c->buf[c->pos];
 }
 
 static char peek_at(const struct cur *c, size_t off)
 {
-	return off < c->eol - c->pos ? c->buf[c->pos + off] : '\0';
+	if (off >= c->eol - c->pos)
+		return '\0';
+	return c->buf[c->pos + off];
 }
 
 static bool is_lower(char ch) { return ch >= 'a' && ch <= 'z'; }
@@ -246,16 +250,13 @@ static enum policy_err narrow(struct cur *c, struct policy_diag *d,
 	return POLICY_OK;
 }
 
-/* cond := 'arg' DIGIT [ ':32' | ':64' ]
- *         ( OP value | '&' expr '==' expr | 'in' '{' values '}' ) */
-static enum policy_err parse_cond(struct cur *c, struct policy_diag *d,
-				  bool used[POLICY_MAX_ARGS],
-				  struct policy_cond *out)
+/* argN[:32|:64], each argument at most once per rule. */
+static enum policy_err parse_arg_ref(struct cur *c, struct policy_diag *d,
+				     bool used[POLICY_MAX_ARGS],
+				     struct policy_cond *out)
 {
 	size_t start = c->pos;
-	enum policy_err e;
 
-	memset(out, 0, sizeof *out);
 	if (!(peek(c) == 'a' && peek_at(c, 1) == 'r' && peek_at(c, 2) == 'g'))
 		return fail(d, POLICY_ERR_BAD_ARG, c, start);
 	char n = peek_at(c, 3);
@@ -275,97 +276,143 @@ static enum policy_err parse_cond(struct cur *c, struct policy_diag *d,
 			return fail(d, POLICY_ERR_BAD_WIDTH, c, c->pos);
 		c->pos += 3;
 	}
-	skip_ws(c);
+	return POLICY_OK;
+}
 
-	size_t opat = c->pos;
+/* The comparison operators, longest first; `in` is handled apart. */
+static const struct {
+	char a, b;                 /* b == 0: a one-character operator */
+	enum policy_op op;
+} policy_ops[] = {
+	{ '=', '=', POLICY_OP_EQ }, { '!', '=', POLICY_OP_NE },
+	{ '<', '=', POLICY_OP_LE }, { '>', '=', POLICY_OP_GE },
+	{ '<', 0, POLICY_OP_LT },   { '>', 0, POLICY_OP_GT },
+	{ '&', 0, POLICY_OP_MASKED_EQ },
+};
+
+/* One operator; *is_set for `in` (a set is a disjunction of ==). */
+static enum policy_err parse_op(struct cur *c, struct policy_diag *d,
+				struct policy_cond *out, bool *is_set)
+{
 	char a = peek(c), b = peek_at(c, 1);
-	if (a == '=' && b == '=') {
-		out->op = POLICY_OP_EQ;
-		c->pos += 2;
-	} else if (a == '!' && b == '=') {
-		out->op = POLICY_OP_NE;
-		c->pos += 2;
-	} else if (a == '<' && b == '=') {
-		out->op = POLICY_OP_LE;
-		c->pos += 2;
-	} else if (a == '>' && b == '=') {
-		out->op = POLICY_OP_GE;
-		c->pos += 2;
-	} else if (a == '<') {
-		out->op = POLICY_OP_LT;
-		c->pos += 1;
-	} else if (a == '>') {
-		out->op = POLICY_OP_GT;
-		c->pos += 1;
-	} else if (a == '&') {
-		out->op = POLICY_OP_MASKED_EQ;
-		c->pos += 1;
-	} else if (a == 'i' && b == 'n' &&
-		   (is_ws(peek_at(c, 2)) || peek_at(c, 2) == '{')) {
-		out->op = POLICY_OP_EQ; /* a set is a disjunction of == */
-		c->pos += 2;
-		skip_ws(c);
-		if (peek(c) != '{')
-			return fail(d, POLICY_ERR_BAD_SET, c, c->pos);
-		c->pos++;
-		for (;;) {
-			skip_ws(c);
-			size_t vat = c->pos;
-			if (out->nvalues == 0 && peek(c) == '}')
-				return fail(d, POLICY_ERR_BAD_SET, c, vat);
-			if (out->nvalues >= POLICY_MAX_SET)
-				return fail(d, POLICY_ERR_SET_TOO_LARGE, c, vat);
-			struct policy_value *v = &out->values[out->nvalues];
-			e = parse_value(c, d, true, out->width, v);
-			if (e != POLICY_OK)
-				return e;
-			e = narrow(c, d, out->width, vat, &v->v);
-			if (e != POLICY_OK)
-				return e;
-			for (size_t i = 0; i < out->nvalues; i++)
-				if (same_value(&out->values[i], v))
-					return fail(d, POLICY_ERR_DUPLICATE_VALUE, c, vat);
-			out->nvalues++;
-			skip_ws(c);
-			if (peek(c) == ',') {
-				c->pos++;
-				continue;
-			}
-			if (peek(c) == '}') {
-				c->pos++;
-				return POLICY_OK;
-			}
-			return fail(d, POLICY_ERR_BAD_SET, c, c->pos);
-		}
-	} else {
-		return fail(d, POLICY_ERR_BAD_OPERATOR, c, opat);
-	}
-	skip_ws(c);
 
-	size_t vat = c->pos;
-	if (out->op == POLICY_OP_MASKED_EQ) {
-		e = parse_expr(c, d, &out->mask);
-		if (e == POLICY_OK)
-			e = narrow(c, d, out->width, vat, &out->mask);
-		if (e != POLICY_OK)
-			return e;
-		skip_ws(c);
-		if (!(peek(c) == '=' && peek_at(c, 1) == '='))
-			return fail(d, POLICY_ERR_BAD_OPERATOR, c, c->pos);
-		c->pos += 2;
-		skip_ws(c);
-		out->values[0].kind = POLICY_VAL_CONST;
-		vat = c->pos;
-		e = parse_expr(c, d, &out->values[0].v);
-		if (e == POLICY_OK)
-			e = narrow(c, d, out->width, vat, &out->values[0].v);
-		if (e != POLICY_OK)
-			return e;
-		if (out->mask == 0 || (out->values[0].v & ~out->mask) != 0)
-			return fail(d, POLICY_ERR_MASK_VALUE, c, start);
-		out->nvalues = 1;
+	*is_set = false;
+	for (size_t i = 0; i < sizeof policy_ops / sizeof policy_ops[0]; i++) {
+		if (a != policy_ops[i].a ||
+		    (policy_ops[i].b != 0 && b != policy_ops[i].b))
+			continue;
+		out->op = policy_ops[i].op;
+		c->pos += policy_ops[i].b != 0 ? 2u : 1u;
 		return POLICY_OK;
 	}
+	if (a == 'i' && b == 'n' &&
+	    (is_ws(peek_at(c, 2)) || peek_at(c, 2) == '{')) {
+		out->op = POLICY_OP_EQ;
+		c->pos += 2;
+		*is_set = true;
+		return POLICY_OK;
+	}
+	return fail(d, POLICY_ERR_BAD_OPERATOR, c, c->pos);
+}
+
+/* set := '{' value ( ',' value )* '}', no value twice. */
+static enum policy_err parse_set(struct cur *c, struct policy_diag *d,
+				 struct policy_cond *out)
+{
+	enum policy_err e;
+
+	skip_ws(c);
+	if (peek(c) != '{')
+		return fail(d, POLICY_ERR_BAD_SET, c, c->pos);
+	c->pos++;
+	for (;;) {
+		skip_ws(c);
+		size_t vat = c->pos;
+		if (out->nvalues == 0 && peek(c) == '}')
+			return fail(d, POLICY_ERR_BAD_SET, c, vat);
+		if (out->nvalues >= POLICY_MAX_SET)
+			return fail(d, POLICY_ERR_SET_TOO_LARGE, c, vat);
+		struct policy_value *v = &out->values[out->nvalues];
+		e = parse_value(c, d, true, out->width, v);
+		if (e != POLICY_OK)
+			return e;
+		e = narrow(c, d, out->width, vat, &v->v);
+		if (e != POLICY_OK)
+			return e;
+		for (size_t i = 0; i < out->nvalues; i++)
+			if (same_value(&out->values[i], v))
+				return fail(d, POLICY_ERR_DUPLICATE_VALUE, c, vat);
+		out->nvalues++;
+		skip_ws(c);
+		if (peek(c) == ',') {
+			c->pos++;
+			continue;
+		}
+		if (peek(c) == '}') {
+			c->pos++;
+			return POLICY_OK;
+		}
+		return fail(d, POLICY_ERR_BAD_SET, c, c->pos);
+	}
+}
+
+/* A constant expression narrowed to the argument's width. */
+static enum policy_err parse_narrow_expr(struct cur *c, struct policy_diag *d,
+					 uint8_t width, uint64_t *v)
+{
+	size_t vat = c->pos;
+	enum policy_err e = parse_expr(c, d, v);
+
+	return e == POLICY_OK ? narrow(c, d, width, vat, v) : e;
+}
+
+/* After `&`: mask '==' value, the value inside the mask, mask non-zero. */
+static enum policy_err parse_masked(struct cur *c, struct policy_diag *d,
+				    size_t start, struct policy_cond *out)
+{
+	enum policy_err e = parse_narrow_expr(c, d, out->width, &out->mask);
+
+	if (e != POLICY_OK)
+		return e;
+	skip_ws(c);
+	if (!(peek(c) == '=' && peek_at(c, 1) == '='))
+		return fail(d, POLICY_ERR_BAD_OPERATOR, c, c->pos);
+	c->pos += 2;
+	skip_ws(c);
+	out->values[0].kind = POLICY_VAL_CONST;
+	e = parse_narrow_expr(c, d, out->width, &out->values[0].v);
+	if (e != POLICY_OK)
+		return e;
+	if (out->mask == 0 || (out->values[0].v & ~out->mask) != 0)
+		return fail(d, POLICY_ERR_MASK_VALUE, c, start);
+	out->nvalues = 1;
+	return POLICY_OK;
+}
+
+/* cond := 'arg' DIGIT [ ':32' | ':64' ]
+ *         ( OP value | '&' expr '==' expr | 'in' '{' values '}' ) */
+static enum policy_err parse_cond(struct cur *c, struct policy_diag *d,
+				  bool used[POLICY_MAX_ARGS],
+				  struct policy_cond *out)
+{
+	size_t start = c->pos;
+	enum policy_err e;
+	bool is_set;
+
+	memset(out, 0, sizeof *out);
+	e = parse_arg_ref(c, d, used, out);
+	if (e != POLICY_OK)
+		return e;
+	skip_ws(c);
+	e = parse_op(c, d, out, &is_set);
+	if (e != POLICY_OK)
+		return e;
+	if (is_set)
+		return parse_set(c, d, out);
+	skip_ws(c);
+	if (out->op == POLICY_OP_MASKED_EQ)
+		return parse_masked(c, d, start, out);
+	size_t vat = c->pos;
 	e = parse_value(c, d, true, out->width, &out->values[0]);
 	if (e == POLICY_OK)
 		e = narrow(c, d, out->width, vat, &out->values[0].v);

@@ -11,6 +11,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <seccomp.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +25,37 @@ static struct policy pol;
 static struct policy_entry entries[POLICY_MAX_RULES];
 static char inbuf[POLICY_MAX_INPUT + 1u];
 
+/* Output errors: a write to the generated file that fails sets its error
+ * indicator, which main() checks once before closing it (emitf and
+ * put_str leave it there); a diagnostic on stderr that cannot be written
+ * has nowhere else to go, and the exit status still fails the build. */
+__attribute__((format(printf, 2, 3)))
+static void emitf(FILE *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vfprintf(o, fmt, ap);
+	va_end(ap);
+}
+
 static int read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
-		fprintf(stderr, "policygen: cannot open %s\n", path);
+		(void)fprintf(stderr, "policygen: cannot open %s\n", path);
 		return -1;
 	}
 	*len = fread(inbuf, 1, sizeof inbuf, f);
 	int bad = ferror(f);
-	fclose(f);
+	(void)fclose(f);   /* read-only: everything read was checked above */
 	if (bad) {
-		fprintf(stderr, "policygen: cannot read %s\n", path);
+		(void)fprintf(stderr, "policygen: cannot read %s\n", path);
 		return -1;
 	}
 	if (*len > POLICY_MAX_INPUT) {
-		fprintf(stderr, "%s: error: %s\n", path,
-			policy_strerror(POLICY_ERR_TOO_LARGE));
+		(void)fprintf(stderr, "%s: error: %s\n", path,
+			      policy_strerror(POLICY_ERR_TOO_LARGE));
 		return -1;
 	}
 	return 0;
@@ -55,8 +71,8 @@ static int parse_file(const char *path, enum policy_origin origin,
 	if (read_file(path, &len) != 0)
 		return -1;
 	if (policy_parse(inbuf, len, origin, &pol, &d) != POLICY_OK) {
-		fprintf(stderr, "%s:%u:%u: error: %s\n", path, d.line, d.col,
-			policy_strerror(d.err));
+		(void)fprintf(stderr, "%s:%u:%u: error: %s\n", path, d.line, d.col,
+			      policy_strerror(d.err));
 		return -1;
 	}
 	for (size_t i = *first; i < pol.nrules; i++) {
@@ -64,24 +80,25 @@ static int parse_file(const char *path, enum policy_origin origin,
 		int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64,
 							   r->syscall);
 		if (nr < 0) {
-			fprintf(stderr, "%s:%u:%u: error: unknown syscall '%s'\n",
-				path, r->line, r->col, r->syscall);
+			(void)fprintf(stderr, "%s:%u:%u: error: unknown syscall '%s'\n",
+				      path, r->line, r->col, r->syscall);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* Strings were checked to be printable ASCII; escape what C needs. */
+/* Strings were checked to be printable ASCII; escape what C needs.
+ * Write errors stay in `o`'s error indicator, checked once in main(). */
 static void put_str(FILE *o, const char *s)
 {
-	fputc('"', o);
+	(void)fputc('"', o);
 	for (; *s != '\0'; s++) {
 		if (*s == '"' || *s == '\\' || *s == '?')
-			fputc('\\', o);
-		fputc(*s, o);
+			(void)fputc('\\', o);
+		(void)fputc(*s, o);
 	}
-	fputc('"', o);
+	(void)fputc('"', o);
 }
 
 static const char *op_name(enum policy_op op)
@@ -148,27 +165,30 @@ static int emit_program(FILE *o, const char *name, enum lockdown_profile p,
 		if (ctx != NULL)
 			seccomp_release(ctx);
 		if (t != NULL)
-			fclose(t);
-		fprintf(stderr, "policygen: cannot build the %s program\n", name);
+			(void)fclose(t);   /* failing anyway */
+		(void)fprintf(stderr, "policygen: cannot build the %s program\n", name);
 		return -1;
 	}
 	seccomp_release(ctx);
 	rewind(t);
 	n = fread(buf, 1, sizeof buf, t);
-	fclose(t);
-	if (n == 0 || n % sizeof(struct sock_filter) != 0 || n == sizeof buf) {
-		fprintf(stderr, "policygen: bad BPF for %s\n", name);
+	/* A read error could leave a shorter, still well-formed program. */
+	bool bad = ferror(t) != 0;
+	(void)fclose(t);   /* a temporary file, read: checked here */
+	if (bad || n == 0 || n % sizeof(struct sock_filter) != 0 ||
+	    n == sizeof buf) {
+		(void)fprintf(stderr, "policygen: bad BPF for %s\n", name);
 		return -1;
 	}
 	*len = n / sizeof(struct sock_filter);
-	fprintf(o, "static const struct sock_filter %s[] = {\n", name);
+	emitf(o, "static const struct sock_filter %s[] = {\n", name);
 	for (size_t i = 0; i < *len; i++) {
 		struct sock_filter f;
 		memcpy(&f, buf + i * sizeof f, sizeof f);
-		fprintf(o, "\t{ 0x%04x, %u, %u, 0x%08xu },\n", (unsigned)f.code,
-			(unsigned)f.jt, (unsigned)f.jf, (unsigned)f.k);
+		emitf(o, "\t{ 0x%04x, %u, %u, 0x%08xu },\n", (unsigned)f.code,
+		      (unsigned)f.jt, (unsigned)f.jf, (unsigned)f.k);
 	}
-	fprintf(o, "};\n\n");
+	emitf(o, "};\n\n");
 	return 0;
 }
 
@@ -180,97 +200,102 @@ static int emit_precompiled(FILE *o)
 	char name[64];
 
 	to_entries();
-	fprintf(o, "\n/* BPF compiled by libseccomp at build time for the CLI's\n"
-		   " * bindings (seccomp/precompiled.h). */\n");
+	emitf(o, "\n/* BPF compiled by libseccomp at build time for the CLI's\n"
+		 " * bindings (seccomp/precompiled.h). */\n");
 	if (emit_program(o, "precompiled_setup", LOCKDOWN_PROFILE_SETUP, 0,
 			 &lens[0]) != 0)
 		return -1;
 	for (unsigned bits = LOCKDOWN_MIN_CLUSTER_BITS;
 	     bits <= LOCKDOWN_MAX_CLUSTER_BITS; bits++) {
-		snprintf(name, sizeof name, "precompiled_run_%u", bits);
+		/* Cannot be cut: 16 characters and a two-digit number. */
+		(void)snprintf(name, sizeof name, "precompiled_run_%u", bits);
 		if (emit_program(o, name, LOCKDOWN_PROFILE_RUN, bits,
 				 &lens[1u + bits - LOCKDOWN_MIN_CLUSTER_BITS]) != 0)
 			return -1;
 	}
-	fprintf(o, "const struct precompiled_filter policy_precompiled[] = {\n");
+	emitf(o, "const struct precompiled_filter policy_precompiled[] = {\n");
 	struct lockdown_binding sb = lockdown_canonical_binding(LOCKDOWN_PROFILE_SETUP, 0);
-	fprintf(o, "\t{ LOCKDOWN_PROFILE_SETUP, 0x%llxu, %zuu, precompiled_setup },\n",
-		(unsigned long long)sb.header_last_sector, lens[0]);
+	emitf(o, "\t{ LOCKDOWN_PROFILE_SETUP, 0x%llxu, %zuu, precompiled_setup },\n",
+	      (unsigned long long)sb.header_last_sector, lens[0]);
 	for (unsigned bits = LOCKDOWN_MIN_CLUSTER_BITS;
 	     bits <= LOCKDOWN_MAX_CLUSTER_BITS; bits++) {
 		struct lockdown_binding rb =
 			lockdown_canonical_binding(LOCKDOWN_PROFILE_RUN, bits);
-		fprintf(o, "\t{ LOCKDOWN_PROFILE_RUN, 0x%llxu, %zuu, precompiled_run_%u },\n",
-			(unsigned long long)rb.header_last_sector,
-			lens[1u + bits - LOCKDOWN_MIN_CLUSTER_BITS], bits);
+		emitf(o, "\t{ LOCKDOWN_PROFILE_RUN, 0x%llxu, %zuu, precompiled_run_%u },\n",
+		      (unsigned long long)rb.header_last_sector,
+		      lens[1u + bits - LOCKDOWN_MIN_CLUSTER_BITS], bits);
 	}
-	fprintf(o, "};\n");
+	emitf(o, "};\n");
 	return 0;
 }
 
 static int emit(FILE *o, const char *const files[2], size_t nshipped)
 {
-	fprintf(o, "/* Generated by //seccomp:policygen from %s%s%s. Do not edit. */\n",
-		files[0], files[1] != NULL ? " and " : "",
-		files[1] != NULL ? files[1] : "");
-	fprintf(o, "#include \"seccomp/policy_table.h\"\n");
-	fprintf(o, "#include \"seccomp/precompiled.h\"\n\n");
-	fprintf(o, "const struct policy_entry policy_table[] = {\n");
+	emitf(o, "/* Generated by //seccomp:policygen from %s%s%s. Do not edit. */\n",
+	      files[0], files[1] != NULL ? " and " : "",
+	      files[1] != NULL ? files[1] : "");
+	emitf(o, "#include \"seccomp/policy_table.h\"\n");
+	emitf(o, "#include \"seccomp/precompiled.h\"\n\n");
+	emitf(o, "const struct policy_entry policy_table[] = {\n");
 	for (size_t i = 0; i < pol.nrules; i++) {
 		const struct policy_rule *r = &pol.rules[i];
+		const char *file = files[i < nshipped ? 0 : 1];
+		/* Rules past the shipped ones come from the sanitizer file. */
+		if (file == NULL)
+			return -1;
 		int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64,
 							   r->syscall);
-		fprintf(o, "\t{\n\t\t.syscall = ");
+		emitf(o, "\t{\n\t\t.syscall = ");
 		put_str(o, r->syscall);
-		fprintf(o, ",\n\t\t.nr = %d,\n", nr);
-		fprintf(o, "\t\t.stage = %s,\n",
-			r->stage == POLICY_STAGE_SETUP ? "POLICY_STAGE_SETUP"
-						       : "POLICY_STAGE_ALWAYS");
-		fprintf(o, "\t\t.origin = %s,\n",
-			r->origin == POLICY_ORIGIN_SHIPPED ? "POLICY_ORIGIN_SHIPPED"
-							   : "POLICY_ORIGIN_SANITIZER");
-		fprintf(o, "\t\t.file = ");
-		put_str(o, files[i < nshipped ? 0 : 1]);
-		fprintf(o, ",\n\t\t.line = %uu,\n\t\t.text = ", r->line);
+		emitf(o, ",\n\t\t.nr = %d,\n", nr);
+		emitf(o, "\t\t.stage = %s,\n",
+		      r->stage == POLICY_STAGE_SETUP ? "POLICY_STAGE_SETUP"
+						     : "POLICY_STAGE_ALWAYS");
+		emitf(o, "\t\t.origin = %s,\n",
+		      r->origin == POLICY_ORIGIN_SHIPPED ? "POLICY_ORIGIN_SHIPPED"
+							 : "POLICY_ORIGIN_SANITIZER");
+		emitf(o, "\t\t.file = ");
+		put_str(o, file);
+		emitf(o, ",\n\t\t.line = %uu,\n\t\t.text = ", r->line);
 		put_str(o, r->text);
-		fprintf(o, ",\n\t\t.reason = ");
+		emitf(o, ",\n\t\t.reason = ");
 		put_str(o, r->reason);
-		fprintf(o, ",\n\t\t.nconds = %zuu,\n\t\t.conds = {\n", r->nconds);
+		emitf(o, ",\n\t\t.nconds = %zuu,\n\t\t.conds = {\n", r->nconds);
 		for (size_t j = 0; j < r->nconds; j++) {
 			const struct policy_cond *cd = &r->conds[j];
 			const char *op = op_name(cd->op);
 			if (op == NULL)
 				return -1;
-			fprintf(o, "\t\t\t{ .arg = %u, .width = %u, .op = %s, "
-				   ".mask = 0x%llxu, .nvalues = %zuu, .values = {",
-				(unsigned)cd->arg, (unsigned)cd->width, op,
-				(unsigned long long)cd->mask,
-				cd->nvalues);
+			emitf(o, "\t\t\t{ .arg = %u, .width = %u, .op = %s, "
+				 ".mask = 0x%llxu, .nvalues = %zuu, .values = {",
+			      (unsigned)cd->arg, (unsigned)cd->width, op,
+			      (unsigned long long)cd->mask,
+			      cd->nvalues);
 			for (size_t k = 0; k < cd->nvalues; k++) {
 				const struct policy_value *v = &cd->values[k];
 				const char *kind = kind_name(v->kind);
 				if (kind == NULL)
 					return -1;
-				fprintf(o, " { %s, 0x%llxu },", kind,
-					(unsigned long long)v->v);
+				emitf(o, " { %s, 0x%llxu },", kind,
+				      (unsigned long long)v->v);
 			}
-			fprintf(o, " } },\n");
+			emitf(o, " } },\n");
 		}
-		fprintf(o, "\t\t},\n\t},\n");
+		emitf(o, "\t\t},\n\t},\n");
 	}
-	fprintf(o, "};\n\n");
-	fprintf(o, "const size_t policy_table_len = %zuu;\n", pol.nrules);
+	emitf(o, "};\n\n");
+	emitf(o, "const size_t policy_table_len = %zuu;\n", pol.nrules);
 	if (emit_precompiled(o) != 0)
 		return -1;
-	fprintf(o, "const int policy_table_has_sanitizer_rules = %d;\n",
-		files[1] != NULL ? 1 : 0);
+	emitf(o, "const int policy_table_has_sanitizer_rules = %d;\n",
+	      files[1] != NULL ? 1 : 0);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: policygen OUT.c POLICY.txt [SANITIZER.txt]\n");
+		(void)fprintf(stderr, "usage: policygen OUT.c POLICY.txt [SANITIZER.txt]\n");
 		return 2;
 	}
 	const char *files[2] = { argv[2], argc == 4 ? argv[3] : NULL };
@@ -281,7 +306,7 @@ int main(int argc, char **argv)
 		return 1;
 	size_t nshipped = pol.nrules;
 	if (nshipped == 0) {
-		fprintf(stderr, "%s: error: the policy allows nothing\n", files[0]);
+		(void)fprintf(stderr, "%s: error: the policy allows nothing\n", files[0]);
 		return 1;
 	}
 	if (files[1] != NULL &&
@@ -290,16 +315,22 @@ int main(int argc, char **argv)
 
 	FILE *o = fopen(argv[1], "w");
 	if (o == NULL) {
-		fprintf(stderr, "policygen: cannot create %s\n", argv[1]);
+		(void)fprintf(stderr, "policygen: cannot create %s\n", argv[1]);
 		return 1;
 	}
+	/* A write that failed midway sets the error indicator, which
+	 * fclose() does not report: check it before closing. */
 	int rc = emit(o, files, nshipped);
+	if (ferror(o))
+		rc = -1;
 	if (fclose(o) != 0 || rc != 0) {
-		fprintf(stderr, "policygen: cannot write %s\n", argv[1]);
-		remove(argv[1]);
+		(void)fprintf(stderr, "policygen: cannot write %s\n", argv[1]);
+		/* Best effort: the build fails either way, and Bazel drops the
+		 * outputs of a failed action. */
+		(void)remove(argv[1]);
 		return 1;
 	}
-	fprintf(stderr, "policygen: %zu shipped rules, %zu sanitizer-only rules\n",
-		nshipped, pol.nrules - nshipped);
+	(void)fprintf(stderr, "policygen: %zu shipped rules, %zu sanitizer-only rules\n",
+		      nshipped, pol.nrules - nshipped);
 	return 0;
 }

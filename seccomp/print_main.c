@@ -10,6 +10,9 @@
 
 #include "seccomp/print.h"
 
+/* Diagnostics on stderr are not checked ((void)): one that cannot be
+ * written has nowhere else to go, and the exit status still tells. */
+
 int main(int argc, char **argv)
 {
 	bool pfc = false;
@@ -18,12 +21,12 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--pfc") == 0) {
 			pfc = true;
 		} else {
-			fprintf(stderr, "usage: print_policy [--pfc]\n");
+			(void)fprintf(stderr, "usage: print_policy [--pfc]\n");
 			return 2;
 		}
 	}
 	if (seccomp_print_policy(stdout, pfc) != 0) {
-		fprintf(stderr, "print_policy: cannot print the policy\n");
+		(void)fprintf(stderr, "print_policy: cannot print the policy\n");
 		return 1;
 	}
 	return 0;

@@ -38,7 +38,7 @@ void amend_feature_table(uint8_t out[AMEND_FEATURE_TABLE_LEN])
 	for (uint32_t i = 0; i < AMEND_FEATURE_TABLE_LEN; i++)
 		out[i] = 0;
 	for (uint32_t i = 0; i < AMEND_FEATURE_ENTRIES; i++) {
-		uint8_t *e = out + i * QCOW2_FEATURE_ENTRY_LEN;
+		uint8_t *e = out + (size_t)i * QCOW2_FEATURE_ENTRY_LEN;
 		const char *name = qemu_features[i].name;
 
 		e[0] = qemu_features[i].type;

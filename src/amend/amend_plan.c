@@ -149,6 +149,36 @@ static enum amend_status target_fits(const uint8_t *cluster,
 					      : AMEND_ERR_RELOCATION;
 }
 
+/* The first gates of the spec's table: what state the image is in. */
+static enum amend_status state_gates(const struct qcow2_header *h)
+{
+	if (h->incompat & QCOW2_INCOMPAT_DIRTY)
+		return AMEND_ERR_DIRTY;
+	if (h->incompat & QCOW2_INCOMPAT_CORRUPT)
+		return AMEND_ERR_CORRUPT;
+	if (h->crypt_method != QCOW2_CRYPT_NONE)
+		return AMEND_ERR_ENCRYPTED;
+	return AMEND_CHANGED;
+}
+
+enum amend_status amend_preflight(const uint8_t *cluster, size_t len,
+				  uint64_t file_bytes, struct qcow2_header *h)
+{
+	enum qcow2_err e;
+
+	if (cluster == NULL || h == NULL)
+		return AMEND_ERR_BAD_REQUEST;
+	e = qcow2_parse(cluster, len, h);
+	if (e == QCOW2_ERR_MAGIC)
+		return AMEND_ERR_NOT_QCOW2;
+	if (e != QCOW2_OK)
+		return AMEND_ERR_PARSE;
+	/* Tables QEMU could not even read: refuse as QEMU cannot open it. */
+	if (qcow2_check_extents(h, file_bytes) != QCOW2_OK)
+		return AMEND_ERR_TABLES;
+	return state_gates(h);
+}
+
 /* The gates of the spec, in the order the spec's table gives them, then
  * the room QEMU's rewrite and the new header need: everything the header
  * alone decides, before the table scan, so that the guest (which scans
@@ -163,12 +193,9 @@ static enum amend_status check_gates(const uint8_t *cluster,
 	uint32_t target_version = t.version;
 	enum amend_status s;
 
-	if (h->incompat & QCOW2_INCOMPAT_DIRTY)
-		return AMEND_ERR_DIRTY;
-	if (h->incompat & QCOW2_INCOMPAT_CORRUPT)
-		return AMEND_ERR_CORRUPT;
-	if (h->crypt_method != QCOW2_CRYPT_NONE)
-		return AMEND_ERR_ENCRYPTED;
+	s = state_gates(h);
+	if (s != AMEND_CHANGED)
+		return s;
 	/* An external data file the header does not name: QEMU cannot open
 	 * the image ("'data-file' is required for this image"). */
 	if ((h->incompat & QCOW2_INCOMPAT_EXTERNAL_DATA) &&
@@ -319,6 +346,37 @@ static enum amend_status finish(struct amend_plan *plan, enum amend_status s)
 	return s;
 }
 
+/* Build the new header cluster in out_cluster (as far as the rewrite
+ * reaches) and list the ranges that differ from `cluster`. */
+static enum amend_status rewrite(const uint8_t *cluster, size_t len,
+				 const struct qcow2_header *h, struct target t,
+				 uint8_t *out_cluster, struct amend_plan *plan)
+{
+	struct qcow2_header n;
+	struct amend_layout lay;
+	enum qcow2_err e;
+	size_t work;
+
+	new_header(h, t, &n);
+	if (!amend_layout_build(cluster, h, &n, &lay))
+		return AMEND_ERR_OVERFLOW;
+	work = work_length(h, len);
+	e = qcow2_serialise(&n, &lay.layout, out_cluster, work);
+	if (e == QCOW2_ERR_NO_SPACE && work < len) {
+		work = len;
+		e = qcow2_serialise(&n, &lay.layout, out_cluster, work);
+	}
+	/* (That it fits the cluster was a gate: target_fits().) */
+	if (e != QCOW2_OK)
+		return AMEND_ERR_OVERFLOW;
+	/* Past `work` the new cluster is the old one: out_cluster is not
+	 * written there (see amend_plan.h). */
+	plan->out_len = (uint32_t)work;
+	if (!amend_diff(cluster, out_cluster, work, plan))
+		return AMEND_ERR_OVERFLOW;
+	return plan->n_patches == 0 ? AMEND_NOOP : AMEND_CHANGED;
+}
+
 enum amend_status amend_plan(const uint8_t *cluster, size_t len,
 			     const struct amend_request *req,
 			     uint8_t *out_cluster, struct amend_plan *plan)
@@ -332,12 +390,10 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 				     uint8_t *out_cluster,
 				     struct amend_plan *plan)
 {
-	struct qcow2_header h, n;
-	struct amend_layout lay;
+	struct qcow2_header h;
 	struct target t;
 	enum qcow2_err e;
 	enum amend_status s;
-	size_t work;
 
 	if (plan == NULL)
 		return AMEND_ERR_BAD_REQUEST;
@@ -364,26 +420,5 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 	plan->result_lazy = t.lazy;
 	if (!changes(&h, t))
 		return finish(plan, AMEND_NOOP);
-
-	new_header(&h, t, &n);
-	if (!amend_layout_build(cluster, &h, &n, &lay))
-		return finish(plan, AMEND_ERR_OVERFLOW);
-	work = work_length(&h, len);
-	e = qcow2_serialise(&n, &lay.layout, out_cluster, work);
-	if (e == QCOW2_ERR_NO_SPACE && work < len) {
-		work = len;
-		e = qcow2_serialise(&n, &lay.layout, out_cluster, work);
-	}
-	/* (That it fits the cluster was a gate: target_fits().) */
-	if (e != QCOW2_OK)
-		return finish(plan, AMEND_ERR_OVERFLOW);
-	/* Past `work` the new cluster is the old one: out_cluster is not
-	 * written there (see amend_plan.h). */
-	plan->out_len = (uint32_t)work;
-
-	if (!amend_diff(cluster, out_cluster, work, plan))
-		return finish(plan, AMEND_ERR_OVERFLOW);
-	if (plan->n_patches == 0)
-		return finish(plan, AMEND_NOOP);
-	return finish(plan, AMEND_CHANGED);
+	return finish(plan, rewrite(cluster, len, &h, t, out_cluster, plan));
 }

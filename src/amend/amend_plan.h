@@ -65,6 +65,17 @@ enum amend_status amend_plan_scanned(const uint8_t *cluster, size_t len,
 				     uint8_t *out_cluster,
 				     struct amend_plan *plan);
 
+/* What the host decides from the header cluster before it starts the
+ * guest, whatever the request: the header parses (else AMEND_ERR_NOT_QCOW2
+ * for a wrong magic, AMEND_ERR_PARSE for anything else), its L1, refcount
+ * and snapshot tables start inside a file of `file_bytes`
+ * (AMEND_ERR_TABLES: QEMU could not open it), and the image is not dirty,
+ * corrupt or encrypted (the first gates of the spec, which the planner
+ * applies again in the same order). AMEND_CHANGED: go on; *h holds the
+ * parse. */
+enum amend_status amend_preflight(const uint8_t *cluster, size_t len,
+				  uint64_t file_bytes, struct qcow2_header *h);
+
 /* Which tables planning this request needs scanned first (for a request
  * the header alone does not refuse): every table for a v3 -> v2
  * downgrade; otherwise the snapshot table of an image that has

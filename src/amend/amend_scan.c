@@ -67,7 +67,7 @@ static size_t window_bytes(void)
 
 size_t amend_scan_min_mem(uint32_t cluster_size)
 {
-	size_t walk = (size_t)cluster_size + 64u * 8u;
+	size_t walk = (size_t)cluster_size + (size_t)64u * 8u;
 	size_t first = window_bytes() > walk ? window_bytes() : walk;
 	return first + round8((size_t)MAX_TABLES * sizeof(struct qcow2_l1_table));
 }

@@ -6,8 +6,8 @@
  *   tighten seccomp -> run the guest in KVM -> validate its answer ->
  *   commit -> print.
  * Trust: the image bytes and everything the guest returns are hostile;
- * they are only handled through src/qcow2 (parse), sandbox/validate.c
- * and sandbox/commit.c. This file only sequences and prints.
+ * they are only handled through src/qcow2 (parse), src/image/validate.c
+ * and src/image/commit.c. This file only sequences and prints.
  */
 #include "src/cli/amend_cmd.h"
 
@@ -16,10 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sandbox/commit.h"
-#include "sandbox/image_file.h"
 #include "sandbox/sandbox.h"
-#include "sandbox/validate.h"
 #include "seccomp/lockdown.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_status.h"
@@ -28,9 +25,11 @@
 #include "src/cli/messages.h"
 #include "src/cli/output.h"
 #include "src/cli/process_setup.h"
+#include "src/image/amend_guest.h"
+#include "src/image/commit.h"
+#include "src/image/image_file.h"
+#include "src/image/validate.h"
 #include "src/qcow2/image_format.h"
-#include "src/qcow2/qcow2_be.h"
-#include "src/qcow2/qcow2_format.h"
 #include "src/qcow2/qcow2_header.h"
 
 /* Ceiling for a guest run that scans the tables (a compat=0.10
@@ -44,7 +43,9 @@
 
 void amend_usage(void)
 {
-	fputs(
+	/* A help text that cannot be written is caught once, in main():
+	 * stdout's error indicator is sticky. */
+	(void)fputs(
 "Usage: instar amend [-f qcow2] -o KEY=VALUE[,KEY=VALUE...] [-o ...] [-q]\n"
 "                    [--output human|json] FILE\n"
 "\n"
@@ -107,6 +108,12 @@ static int refuse(enum amend_status s)
 	return EXIT_REFUSED;
 }
 
+static int lockdown_error(enum lockdown_err le)
+{
+	msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
+	return EXIT_REFUSED;
+}
+
 static int image_error(const char *path, const struct image_file *img,
 		       enum image_err e)
 {
@@ -117,16 +124,15 @@ static int image_error(const char *path, const struct image_file *img,
 }
 
 /* Pre-probe, after lockdown: read the head/tail and the header cluster,
- * name the format, parse the header with the shared parser, refuse what
- * the header alone refuses (dirty, corrupt, encrypted, tables outside the
- * file). */
+ * name the format, and let the planner's preflight (src/amend) parse the
+ * header and refuse what it refuses before any guest runs. */
 static int preprobe(const char *path, struct image_file *img,
 		    struct qcow2_header *h)
 {
 	enum image_format fmt;
 	enum image_err ie;
-	enum qcow2_err qe;
-	uint32_t bits;
+	enum amend_status s;
+	uint32_t cs;
 
 	ie = image_read_probe(img);
 	if (ie != IMAGE_OK)
@@ -135,42 +141,32 @@ static int preprobe(const char *path, struct image_file *img,
 				  img->tail_len);
 	if (fmt != IMAGE_FORMAT_QCOW2)
 		return refuse(AMEND_ERR_NOT_QCOW2);
-	if (img->head_len < QCOW2_OFF_CLUSTER_BITS + 4)
+	if (qcow2_probe_cluster_size(img->head, img->head_len, &cs) != QCOW2_OK)
 		return refuse(AMEND_ERR_PARSE);
-	bits = qcow2_be32(img->head + QCOW2_OFF_CLUSTER_BITS);
-	if (bits < QCOW2_MIN_CLUSTER_BITS || bits > QCOW2_MAX_CLUSTER_BITS)
-		return refuse(AMEND_ERR_PARSE);
-	ie = image_read_cluster(img, (size_t)1 << bits);
+	ie = image_read_cluster(img, cs);
 	if (ie == IMAGE_ERR_READ && img->sys_errno == 0)
 		return refuse(AMEND_ERR_PARSE);   /* shorter than a cluster */
 	if (ie != IMAGE_OK)
 		return image_error(path, img, ie);
-	qe = qcow2_parse(img->cluster, img->cluster_len, h);
-	if (qe == QCOW2_ERR_MAGIC)
-		return refuse(AMEND_ERR_NOT_QCOW2);
-	if (qe != QCOW2_OK)
-		return refuse(AMEND_ERR_PARSE);
-	/* Tables QEMU could not even read: refuse as QEMU cannot open it. */
-	if (qcow2_check_extents(h, img->size) != QCOW2_OK)
-		return refuse(AMEND_ERR_TABLES);
-	if (h->incompat & QCOW2_INCOMPAT_DIRTY)
-		return refuse(AMEND_ERR_DIRTY);
-	if (h->incompat & QCOW2_INCOMPAT_CORRUPT)
-		return refuse(AMEND_ERR_CORRUPT);
-	if (h->crypt_method != QCOW2_CRYPT_NONE)
-		return refuse(AMEND_ERR_ENCRYPTED);
-	return EXIT_OK;
+	s = amend_preflight(img->cluster, img->cluster_len, img->size, h);
+	return s == AMEND_CHANGED ? EXIT_OK : refuse(s);
 }
 
-static void print_success(const struct amend_args *a, bool amended,
-			  uint32_t version, bool lazy)
+/* The result line or JSON object; EXIT_OK only if all of it reached
+ * stdout (a full disk or a closed pipe must not read as success to the
+ * caller who parses it: the image is amended then, and exit status 1
+ * says the command failed). */
+static int print_success(const struct amend_args *a, bool amended,
+			 uint32_t version, bool lazy)
 {
 	if (a->output == OUTPUT_JSON) {
 		print_json_result(stdout, a->filename, amended, version, lazy);
 	} else if (!a->quiet) {
-		puts(amended ? "Image amended." : "No change.");
+		(void)puts(amended ? "Image amended." : "No change.");
 	}
-	fflush(stdout);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return EXIT_REFUSED;
+	return EXIT_OK;
 }
 
 /* sandbox_run()'s after_setup hook: once the VM, its memory and the vCPU
@@ -192,16 +188,17 @@ static enum sandbox_err tighten_after_setup(void *p)
 	return t->err == LOCKDOWN_OK ? SANDBOX_OK : SANDBOX_ERR_VM_SETUP;
 }
 
-/* --stats: one line of counters (for bench/bench.sh). */
+/* --stats: one line of counters (for bench/bench.sh); like the error
+ * lines, unchecked: if stderr fails there is nowhere else to say so. */
 static void print_stats(const struct sandbox_outcome *out)
 {
-	fprintf(stderr,
-		"instar amend: stats: exits=%u mmio_exits=%u notifies=%u "
-		"requests=%u read_bytes=%llu guest_run_us=%llu sandbox_us=%llu\n",
-		out->exits, out->mmio_exits, out->notifies, out->requests,
-		(unsigned long long)out->read_bytes,
-		(unsigned long long)(out->run_ns / 1000u),
-		(unsigned long long)(out->elapsed_ns / 1000u));
+	(void)fprintf(stderr,
+		      "instar amend: stats: exits=%u mmio_exits=%u notifies=%u "
+		      "requests=%u read_bytes=%llu guest_run_us=%llu sandbox_us=%llu\n",
+		      out->exits, out->mmio_exits, out->notifies, out->requests,
+		      (unsigned long long)out->read_bytes,
+		      (unsigned long long)(out->run_ns / 1000u),
+		      (unsigned long long)(out->elapsed_ns / 1000u));
 }
 
 static void release_vm(void *out)
@@ -225,7 +222,7 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
 	cfg.disk_bytes = img->size;
 	cfg.cluster_size = (uint32_t)img->cluster_len;
 	cfg.preprobe = img->cluster;
-	cfg.request = a->request;
+	cfg.request = amend_guest_request(a->request);
 	cfg.guest = amend_guest_blob();
 	/* A downgrade walks every L1/L2 table in the guest, an upgrade of an
 	 * image with snapshots its snapshot table: give those the larger,
@@ -248,16 +245,11 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
 	if (a->stats)
 		print_stats(out);
 	background_run(release_vm, out);
-	if (tighten.err != LOCKDOWN_OK) {
-		msg_print(stderr, msg_lockdown(tighten.err), NULL, 0, NULL);
-		return EXIT_REFUSED;
-	}
-	if (se == SANDBOX_OK && !tighten.called) {
+	if (tighten.err != LOCKDOWN_OK)
+		return lockdown_error(tighten.err);
+	if (se == SANDBOX_OK && !tighten.called)
 		/* The guest ran without the second filter: a sandbox bug. */
-		msg_print(stderr, msg_lockdown(LOCKDOWN_ERR_TIGHTEN), NULL, 0,
-			  NULL);
-		return EXIT_REFUSED;
-	}
+		return lockdown_error(LOCKDOWN_ERR_TIGHTEN);
 	if (se != SANDBOX_OK) {
 		msg_print(stderr, msg_sandbox(se), NULL, 0, NULL);
 		return EXIT_REFUSED;
@@ -293,8 +285,7 @@ static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 		rc = refuse((enum amend_status)vout.guest_status);
 		goto done;
 	case VALIDATE_NOOP:
-		print_success(a, false, vout.version, vout.lazy);
-		rc = EXIT_OK;
+		rc = print_success(a, false, vout.version, vout.lazy);
 		goto done;
 	case VALIDATE_AMENDED:
 		break;
@@ -311,8 +302,7 @@ static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 		rc = image_error(a->filename, img, ie);
 		goto done;
 	}
-	print_success(a, true, vout.version, vout.lazy);
-	rc = EXIT_OK;
+	rc = print_success(a, true, vout.version, vout.lazy);
 done:
 	free(vin.expected);
 	return rc;
@@ -320,6 +310,28 @@ done:
 
 _Static_assert(SANDBOX_KVM_PATH_ADDR == LOCKDOWN_KVM_PATH_ADDR,
 	       "the pinned /dev/kvm is where the precompiled filters expect it");
+
+/* Lockdown, in two steps around the helper thread's start: capabilities
+ * and no_new_privs are per thread and inherited, so the helper is
+ * created after they are gone (and before the filter, which has no
+ * clone). Every descriptor but the image's is closed first. */
+static int enter_lockdown(struct lockdown_binding *bind)
+{
+	enum lockdown_err le;
+
+	if (!process_close_above(bind->image_fd))
+		return lockdown_error(LOCKDOWN_ERR_BINDING);
+	le = lockdown_drop_privileges();
+	if (le != LOCKDOWN_OK)
+		return lockdown_error(le);
+	(void)background_start();
+	if (!sandbox_kvm_path_pin())
+		return lockdown_error(LOCKDOWN_ERR_BINDING);
+	bind->kvm_path = sandbox_kvm_path();
+	background_ready();
+	le = lockdown_load(LOCKDOWN_PROFILE_SETUP, bind);
+	return le == LOCKDOWN_OK ? EXIT_OK : lockdown_error(le);
+}
 
 /* Lock down, then everything that touches the image's bytes: pre-probe,
  * guest, validation, commit. */
@@ -335,36 +347,11 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 	struct sandbox_outcome out;
 	struct sandbox_prebuilt pre;
 	struct qcow2_header *h = NULL;
-	enum lockdown_err le;
 	int rc;
 
-	if (!process_close_above(img->fd)) {
-		msg_print(stderr, msg_lockdown(LOCKDOWN_ERR_BINDING), NULL, 0,
-			  NULL);
-		return EXIT_REFUSED;
-	}
-	/* Lockdown, in two steps around the helper thread's start:
-	 * capabilities and no_new_privs are per thread and inherited, so the
-	 * helper is created after they are gone (and before the filter, which
-	 * has no clone). */
-	le = lockdown_drop_privileges();
-	if (le != LOCKDOWN_OK) {
-		msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
-		return EXIT_REFUSED;
-	}
-	(void)background_start();
-	if (!sandbox_kvm_path_pin()) {
-		msg_print(stderr, msg_lockdown(LOCKDOWN_ERR_BINDING), NULL, 0,
-			  NULL);
-		return EXIT_REFUSED;
-	}
-	bind.kvm_path = sandbox_kvm_path();
-	background_ready();
-	le = lockdown_load(LOCKDOWN_PROFILE_SETUP, &bind);
-	if (le != LOCKDOWN_OK) {
-		msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
-		return EXIT_REFUSED;
-	}
+	rc = enter_lockdown(&bind);
+	if (rc != EXIT_OK)
+		return rc;
 	/* /dev/kvm, the VM and its vCPU do not depend on the image: the
 	 * helper thread builds them while this one pre-probes. */
 	memset(&out, 0, sizeof(out));

@@ -80,7 +80,7 @@ bool background_start(void)
 		return true;
 	if (pthread_attr_init(&attr) != 0)
 		return false;
-	(void)pthread_attr_setstacksize(&attr, 64u * 1024u);
+	(void)pthread_attr_setstacksize(&attr, (size_t)64u * 1024u);
 	(void)pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	/* The thread starts with the mask it inherits: all blocked. */
 	sigfillset(&all);

@@ -13,9 +13,14 @@
 
 #define INSTAR_VERSION "0.1.0"
 
+/* Diagnostics on stderr are not checked ((void)): one that cannot be
+ * written has nowhere else to go, and the exit status still tells. */
+
 static void usage(FILE *out)
 {
-	fputs(
+	/* Checked once, before exit (stdout_checked): the error indicator
+	 * is sticky. */
+	(void)fputs(
 "Usage: instar <command> [options]\n"
 "\n"
 "Commands:\n"
@@ -46,25 +51,29 @@ static int seccomp_main(int argc, char *const argv[])
 			     "filter.");
 			return EXIT_OK;
 		} else {
-			fprintf(stderr, "instar seccomp: unknown argument '%s'\n",
-				argv[i]);
+			(void)fprintf(stderr, "instar seccomp: unknown argument '%s'\n",
+				      argv[i]);
 			return EXIT_USAGE;
 		}
 	}
 	return seccomp_print_policy(stdout, pfc) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
-int main(int argc, char *argv[])
+/* stdout carries each command's answer (the help, the version, the
+ * policy, the amend result): a command whose answer could not all be
+ * written (a full disk, a closed pipe; stdio's error indicator is sticky)
+ * exits 1 instead of 0. Nothing is left to flush after an amend (its
+ * result was flushed and checked), so this makes no syscall under the
+ * seccomp filter. */
+static int stdout_checked(int rc)
 {
-	/* Before anything else: 0, 1, 2 exist (an image can never become
-	 * stdout), nothing else is inherited, stdio needs no fstat later. */
-	if (!process_fds_setup()) {
-		static const char msg[] = "instar: cannot set up descriptors 0, 1 "
-			"and 2 or close inherited ones; refusing to continue\n";
-		(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK)
 		return EXIT_REFUSED;
-	}
-	process_stdio_setup();
+	return rc;
+}
+
+static int dispatch(int argc, char *argv[])
+{
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -82,7 +91,21 @@ int main(int argc, char *argv[])
 		return amend_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "seccomp") == 0)
 		return seccomp_main(argc - 2, argv + 2);
-	fprintf(stderr, "instar: unknown command '%s' (try instar --help)\n",
-		argv[1]);
+	(void)fprintf(stderr, "instar: unknown command '%s' (try instar --help)\n",
+		      argv[1]);
 	return EXIT_USAGE;
+}
+
+int main(int argc, char *argv[])
+{
+	/* Before anything else: 0, 1, 2 exist (an image can never become
+	 * stdout), nothing else is inherited, stdio needs no fstat later. */
+	if (!process_fds_setup()) {
+		static const char msg[] = "instar: cannot set up descriptors 0, 1 "
+			"and 2 or close inherited ones; refusing to continue\n";
+		(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+		return EXIT_REFUSED;
+	}
+	process_stdio_setup();
+	return stdout_checked(dispatch(argc, argv));
 }

@@ -7,12 +7,12 @@
 #ifndef INSTAR_MESSAGES_H
 #define INSTAR_MESSAGES_H
 
-#include "sandbox/image_file.h"
 #include "sandbox/sandbox_err.h"
-#include "sandbox/validate.h"
 #include "seccomp/lockdown.h"
 #include "src/amend/amend_status.h"
 #include "src/cli/amend_args.h"
+#include "src/image/image_file.h"
+#include "src/image/validate.h"
 
 #ifdef __cplusplus
 extern "C" {

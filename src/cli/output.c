@@ -132,34 +132,39 @@ void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 #undef PUT
 #undef ROOM
 	line[n++] = '\n';
-	fwrite(line, 1, n, out);
-	fflush(out);
+	/* A message that cannot be written (stderr closed or full) has
+	 * nowhere else to go; the exit status still tells what happened. */
+	(void)fwrite(line, 1, n, out);
+	(void)fflush(out);
 }
 
+/* The puts below leave their failures in the stream's error indicator,
+ * which is sticky: the caller checks `out` once, after the last put and
+ * a fflush (amend_cmd.c's print_success), instead of after each. */
 void json_string(FILE *out, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 
-	fputc('"', out);
+	(void)fputc('"', out);
 	while (*p) {
 		size_t n;
 
 		switch (*p) {
-		case '"':  fputs("\\\"", out); p++; continue;
-		case '\\': fputs("\\\\", out); p++; continue;
-		case '\b': fputs("\\b", out); p++; continue;
-		case '\f': fputs("\\f", out); p++; continue;
-		case '\n': fputs("\\n", out); p++; continue;
-		case '\r': fputs("\\r", out); p++; continue;
-		case '\t': fputs("\\t", out); p++; continue;
+		case '"':  (void)fputs("\\\"", out); p++; continue;
+		case '\\': (void)fputs("\\\\", out); p++; continue;
+		case '\b': (void)fputs("\\b", out); p++; continue;
+		case '\f': (void)fputs("\\f", out); p++; continue;
+		case '\n': (void)fputs("\\n", out); p++; continue;
+		case '\r': (void)fputs("\\r", out); p++; continue;
+		case '\t': (void)fputs("\\t", out); p++; continue;
 		default:
 			break;
 		}
 		if (*p < 0x20 || *p == 0x7f) {
-			fputs("\\u00", out);
-			fputc(hex[*p >> 4], out);
-			fputc(hex[*p & 0xf], out);
+			(void)fputs("\\u00", out);
+			(void)fputc(hex[*p >> 4], out);
+			(void)fputc(hex[*p & 0xf], out);
 			p++;
 			continue;
 		}
@@ -167,23 +172,24 @@ void json_string(FILE *out, const char *s)
 		if (n == 0) {
 			/* Not UTF-8 (file names are bytes): keep the JSON
 			 * valid with U+FFFD for each such byte. */
-			fputs("\\ufffd", out);
+			(void)fputs("\\ufffd", out);
 			p++;
 			continue;
 		}
-		fwrite(p, 1, n, out);
+		(void)fwrite(p, 1, n, out);
 		p += n;
 	}
-	fputc('"', out);
+	(void)fputc('"', out);
 }
 
+/* As json_string: the caller checks `out` once, after a fflush. */
 void print_json_result(FILE *out, const char *filename, bool amended,
 		       unsigned version, bool lazy)
 {
-	fputs("{\n  \"filename\": ", out);
+	(void)fputs("{\n  \"filename\": ", out);
 	json_string(out, filename);
-	fputs(",\n  \"format\": \"qcow2\",\n", out);
-	fprintf(out, "  \"action\": \"%s\",\n", amended ? "amended" : "noop");
-	fprintf(out, "  \"compat\": \"%s\",\n", version == 3 ? "1.1" : "0.10");
-	fprintf(out, "  \"lazy_refcounts\": \"%s\"\n}\n", lazy ? "on" : "off");
+	(void)fputs(",\n  \"format\": \"qcow2\",\n", out);
+	(void)fprintf(out, "  \"action\": \"%s\",\n", amended ? "amended" : "noop");
+	(void)fprintf(out, "  \"compat\": \"%s\",\n", version == 3 ? "1.1" : "0.10");
+	(void)fprintf(out, "  \"lazy_refcounts\": \"%s\"\n}\n", lazy ? "on" : "off");
 }

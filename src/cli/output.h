@@ -28,10 +28,12 @@ void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 size_t term_escape(const char *in, size_t len, char *out, size_t cap);
 
 /* Write `s` as a JSON string (with quotes) to `out`: control characters
- * escaped, valid UTF-8 kept, each byte of invalid UTF-8 as \ufffd. */
+ * escaped, valid UTF-8 kept, each byte of invalid UTF-8 as \ufffd. A
+ * write error is left in `out`'s error indicator (fflush, then ferror). */
 void json_string(FILE *out, const char *s);
 
-/* The spec's JSON object for a successful amend or no-op. */
+/* The spec's JSON object for a successful amend or no-op; write errors
+ * as for json_string. */
 void print_json_result(FILE *out, const char *filename, bool amended,
 		       unsigned version, bool lazy);
 

@@ -52,8 +52,11 @@ struct qcow2_header {
 	uint32_t header_length;      /* v2: 72 */
 	uint8_t compression_type;    /* 0 when header_length < 105 */
 
-	/* Where the header extensions end: offset just past the end marker. */
+	/* Where the header extensions end: offset just past the end marker,
+	 * or where the chain ran into the backing name or the cluster's end
+	 * without one (QEMU accepts both). */
 	uint32_t ext_end;
+	bool ext_end_marker;         /* the chain ends with an END entry */
 	uint32_t n_ext;              /* extensions, end marker excluded */
 	struct qcow2_ext ext[QCOW2_MAX_EXTENSIONS];
 };
@@ -70,6 +73,14 @@ enum qcow2_err qcow2_parse(const uint8_t *buf, size_t len,
  * (QEMU cannot open an image whose tables it cannot read). */
 enum qcow2_err qcow2_check_extents(const struct qcow2_header *h,
 				   uint64_t file_bytes);
+
+/* The cluster size a header announces, from its first `len` bytes alone
+ * (before the header cluster itself is read): QCOW2_OK and *size, or
+ * QCOW2_ERR_TRUNCATED (too short to hold cluster_bits) or
+ * QCOW2_ERR_CLUSTER_BITS (outside the range qcow2_parse() accepts).
+ * Nothing else of the header is checked. */
+enum qcow2_err qcow2_probe_cluster_size(const uint8_t *buf, size_t len,
+					uint32_t *size);
 
 /* Find the first extension of `type`; NULL when absent. */
 const struct qcow2_ext *qcow2_find_ext(const struct qcow2_header *h,

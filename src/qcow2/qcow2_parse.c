@@ -194,6 +194,7 @@ static enum qcow2_err walk_extensions(const uint8_t *buf,
 	uint64_t off = h->header_length;
 
 	h->n_ext = 0;
+	h->ext_end_marker = false;
 	while (off < ext_end) {
 		uint32_t type, elen;
 		uint64_t padded;
@@ -207,6 +208,7 @@ static enum qcow2_err walk_extensions(const uint8_t *buf,
 			return QCOW2_ERR_EXTENSION;
 		if (type == QCOW2_EXT_END) {
 			h->ext_end = (uint32_t)off;
+			h->ext_end_marker = true;
 			return QCOW2_OK;
 		}
 		switch (type) {
@@ -299,4 +301,18 @@ enum qcow2_err qcow2_parse(const uint8_t *buf, size_t len,
 	if (e != QCOW2_OK)
 		return e;
 	return check_tables(h);
+}
+
+enum qcow2_err qcow2_probe_cluster_size(const uint8_t *buf, size_t len,
+					uint32_t *size)
+{
+	uint32_t bits;
+
+	if (buf == NULL || size == NULL || len < QCOW2_OFF_CLUSTER_BITS + 4u)
+		return QCOW2_ERR_TRUNCATED;
+	bits = qcow2_be32(buf + QCOW2_OFF_CLUSTER_BITS);
+	if (bits < QCOW2_MIN_CLUSTER_BITS || bits > QCOW2_MAX_CLUSTER_BITS)
+		return QCOW2_ERR_CLUSTER_BITS;
+	*size = (uint32_t)1 << bits;
+	return QCOW2_OK;
 }

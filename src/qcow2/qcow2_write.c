@@ -144,3 +144,8 @@ enum qcow2_err qcow2_serialised_len(const struct qcow2_header *h,
 		return QCOW2_ERR_NO_SPACE;
 	return emit(h, l, NULL, (size_t)-1, len);
 }
+
+void qcow2_set_backing_offset(uint8_t *hdr, uint64_t offset)
+{
+	qcow2_put_be64(hdr + QCOW2_OFF_BACKING_OFFSET, offset);
+}

@@ -50,6 +50,12 @@ enum qcow2_err qcow2_serialise(const struct qcow2_header *h,
 enum qcow2_err qcow2_serialised_len(const struct qcow2_header *h,
 				    const struct qcow2_layout *l, size_t *len);
 
+/* Point the backing_file_offset field of a serialised header (at least
+ * QCOW2_V2_HEADER_LEN bytes at `hdr`) at `offset`, leaving every other
+ * byte alone: the one 8-byte big-endian store a commit makes to move the
+ * backing name. */
+void qcow2_set_backing_offset(uint8_t *hdr, uint64_t offset);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,8 +2,9 @@
 # cli_test.sh — end-to-end tests of the real `instar` binary.
 #
 # Every image is made here with qemu-img / qemu-io (plus a few byte pokes
-# into the header) under $TEST_TMPDIR. Each check is one JUnit
-# <testcase> in $XML_OUTPUT_FILE (what tests/count_results.py counts).
+# into the header) under $TEST_TMPDIR. Each check is one JUnit testcase
+# in $XML_OUTPUT_FILE (written by tests/lib/junit.sh; what
+# tests/count_results.py counts; $ROOT/test.xml outside Bazel).
 #
 # What is checked: every flag form, every usage error (exit 2, exact
 # `instar amend: MESSAGE` on stderr, nothing on stdout, file untouched),
@@ -36,7 +37,6 @@ ROOT=${TEST_TMPDIR:-$(mktemp -d)}/cli_test
 rm -rf "$ROOT"
 mkdir -p "$ROOT"
 ROOT=$(readlink -f "$ROOT")
-XML=${XML_OUTPUT_FILE:-$ROOT/cli_test.xml}
 BASE=$ROOT/base          # pristine images, never handed to instar
 RES=$ROOT/results        # one file per case: status + message
 mkdir -p "$BASE" "$RES"
@@ -49,6 +49,10 @@ ASAN=0
 if "$INSTAR" seccomp 2>/dev/null | head -1 | grep -q 'policy_sanitizer'; then
 	ASAN=1
 fi
+
+# shellcheck source=tests/lib/junit.sh
+source "${JUNIT_SH:-tests/lib/junit.sh}" || { echo "cli_test: cannot source junit.sh" >&2; exit 2; }
+junit_init cli_test "$ROOT"
 
 PIDS_TO_KILL=()
 cleanup() {
@@ -196,15 +200,15 @@ M_NOT_QCOW2='only qcow2 images can be amended'
 M_DOWN_FEATURE='cannot downgrade to compat=0.10: image uses a v3-only incompatible feature (compression, extended L2, external data, or is dirty/corrupt)'
 M_DOWN_REFCOUNT='cannot downgrade to compat=0.10: image uses refcount_bits != 16 (v2 supports 16-bit refcounts only; rewriting the refcount tree is out of scope)'
 M_LAZY_V3='lazy_refcounts=on requires compat=1.1 (lazy refcounts are a v3-only feature); upgrade with -o compat=1.1 first or in the same invocation'
-M_DIRTY='the image is marked dirty (another writer may hold it open); run `instar check` first'
-M_CORRUPT='the image is marked corrupt (its metadata is known to be inconsistent); run `instar check` to repair it first'
-M_RELOC='this compat change would have to relocate a header extension, which is not yet supported; use `qemu-img amend`'
+M_DIRTY="the image is marked dirty (another writer may hold it open); run \`instar check\` first"
+M_CORRUPT="the image is marked corrupt (its metadata is known to be inconsistent); run \`instar check\` to repair it first"
+M_RELOC="this compat change would have to relocate a header extension, which is not yet supported; use \`qemu-img amend\`"
 M_PARSE='the image header could not be parsed'
 M_RETRY="the image's header changed between the host's pre-probe and the guest's read, or a guest write failed; retry, or run \`instar check\` if the image may be corrupt"
 M_IOERR='I/O error writing the image header'
-M_ENCRYPTED='encrypted qcow2 images are not supported: their header is only changed by `qemu-img amend` with the image'"'"'s secret'
-M_ZERO='cannot downgrade to compat=0.10: the image has zero clusters, which compat=0.10 cannot represent (QEMU would call the result corrupt); `qemu-img amend` can downgrade it by writing the zeroes out'
-M_BITMAPS='cannot downgrade to compat=0.10: the image has persistent dirty bitmaps, which compat=0.10 cannot keep (QEMU would leave them inconsistent and their clusters leaked); remove them first with `qemu-img bitmap --remove`'
+M_ENCRYPTED="encrypted qcow2 images are not supported: their header is only changed by \`qemu-img amend\` with the image's secret"
+M_ZERO="cannot downgrade to compat=0.10: the image has zero clusters, which compat=0.10 cannot represent (QEMU would call the result corrupt); \`qemu-img amend\` can downgrade it by writing the zeroes out"
+M_BITMAPS="cannot downgrade to compat=0.10: the image has persistent dirty bitmaps, which compat=0.10 cannot keep (QEMU would leave them inconsistent and their clusters leaked); remove them first with \`qemu-img bitmap --remove\`"
 M_SNAPSIZE='cannot downgrade to compat=0.10: an internal snapshot has a different virtual size than the image, which compat=0.10 cannot record'
 M_TABLES="the image's L1/L2 or snapshot tables are malformed (an entry is misaligned, points into the header cluster or past the end of the file)"
 M_KVM_MISSING='/dev/kvm is not available: instar amend runs the image parser in a KVM guest; load the kvm module (kvm_intel or kvm_amd) or enable virtualisation'
@@ -220,7 +224,7 @@ m_unsupported() { echo "unsupported option '$1': instar amend supports only comp
 # Base images.
 
 poke() { # FILE OFFSET BYTES(printf escapes)
-	printf "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+	printf '%b' "$3" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 # add_ext FILE OFFSET TYPE LEN: write a header extension of LEN bytes of
 # 'ab' at OFFSET, then the end marker (for the relocation case).
@@ -460,7 +464,7 @@ case_options_comma_vs_repeat() {
 	for f in "-o compat=1.1 -o lazy_refcounts=on" "-o lazy_refcounts=on -o compat=1.1" \
 		"-o lazy_refcounts=on,compat=1.1" "--options=lazy_refcounts=yes -ocompat=1.1"; do
 		fresh v2 b
-		# shellcheck disable=SC2086
+		# shellcheck disable=SC2086 # the forms are word lists
 		run amend $f b
 		want_rc 0
 		want_out "Image amended."
@@ -956,7 +960,9 @@ case_file_fifo() {
 	t0=$(date +%s)
 	run amend -o compat=1.1 fifo
 	t1=$(date +%s)
-	[ "$RC" != 124 ] && [ "$RC" != 137 ] || fail "instar hung on a FIFO"
+	if [ "$RC" = 124 ] || [ "$RC" = 137 ]; then
+		fail "instar hung on a FIFO"
+	fi
 	[ $((t1 - t0)) -lt 5 ] || fail "instar took $((t1 - t0)) s on a FIFO"
 	want_rc 1
 	want_no_out
@@ -1035,7 +1041,9 @@ case_usage_escapes_control_characters() {
 # user can enter; the command runs there with relative paths (the test
 # tree's parents are not searchable by nobody).
 prepare_unpriv() {
-	cp -L "$INSTAR" ./instar && chmod 755 ./instar . || fail "cannot prepare an unprivileged run"
+	if ! { cp -L "$INSTAR" ./instar && chmod 755 ./instar .; }; then
+		fail "cannot prepare an unprivileged run"
+	fi
 }
 run_nobody() {
 	timeout -k 5 20 setpriv --reuid=65534 --regid=65534 --clear-groups \
@@ -1057,6 +1065,7 @@ case_file_no_write_permission() {
 case_file_read_only_fs() {
 	mkdir ro
 	fresh v2 src
+	# shellcheck disable=SC2016 # the inner sh expands these, not this one
 	unshare -m sh -c '
 		mount -t tmpfs -o size=8m tmpfs ro &&
 		cp -p src ro/img &&
@@ -1261,6 +1270,7 @@ case_short_write_is_undone() {
 case_kvm_missing() {
 	fresh v2 img
 	# (no redirection from /dev/null inside: /dev is empty there)
+	# shellcheck disable=SC2016 # the inner sh expands these, not this one
 	unshare -m sh -c 'mount -t tmpfs tmpfs /dev && "$1" amend -o compat=1.1 img >out 2>err; echo $? >rc' sh "$INSTAR" </dev/null
 	RC=$(cat rc)
 	want_rc 1
@@ -1274,6 +1284,7 @@ case_kvm_not_accessible_root() {
 	fresh v2 img
 	: >kvm000
 	chmod 000 kvm000
+	# shellcheck disable=SC2016 # the inner sh expands these, not this one
 	unshare -m sh -c 'mount --bind "$PWD/kvm000" /dev/kvm && "$1" amend -o compat=1.1 img >out 2>err </dev/null; echo $? >rc' sh "$INSTAR"
 	RC=$(cat rc)
 	want_rc 1
@@ -1288,6 +1299,7 @@ case_kvm_not_accessible_user() {
 	touch -d "@$OLD_MTIME" img
 	: >kvm000
 	chmod 000 kvm000
+	# shellcheck disable=SC2016 # the inner sh expands these, not this one
 	unshare -m sh -c 'mount --bind "$PWD/kvm000" /dev/kvm &&
 		setpriv --reuid=65534 --regid=65534 --clear-groups ./instar amend -o compat=1.1 img >out 2>err </dev/null
 		echo $? >rc'
@@ -1299,6 +1311,7 @@ case_kvm_not_accessible_user() {
 }
 case_kvm_not_kvm() {
 	fresh v2 img
+	# shellcheck disable=SC2016 # the inner sh expands these, not this one
 	unshare -m sh -c 'mount --bind /dev/null /dev/kvm && "$1" amend -o compat=1.1 img >out 2>err </dev/null; echo $? >rc' sh "$INSTAR"
 	RC=$(cat rc)
 	want_rc 1
@@ -1337,41 +1350,23 @@ for f in $(declare -F | awk '{print $3}' | grep '^case_' | grep -v '^case_setup_
 done
 
 # ---------------------------------------------------------------------
-# JUnit XML and summary.
+# JUnit XML (tests/lib/junit.sh) and summary.
 
-xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g' | tr -d '\000-\010\013\014\016-\037'; }
-np=0 nf=0 ns=0
-{
-	echo '<?xml version="1.0" encoding="UTF-8"?>'
-	body=$(
-		for name in "${CASE_NAMES[@]}"; do
-			read -r st secs <"$RES/$name"
-			dir="$ROOT/case/$name"
-			printf '  <testcase name="%s" classname="cli_test" time="%s">\n' "$name" "$secs"
-			case $st in
-			FAIL)
-				printf '    <failure message="%s">' "$(head -1 "$dir/.fail" | xml_escape)"
-				cat "$dir/.fail" "$dir/.log" | head -c 20000 | xml_escape
-				printf '</failure>\n'
-				;;
-			SKIP)
-				printf '    <skipped message="%s"/>\n' "$(head -1 "$dir/.skip" | xml_escape)"
-				;;
-			esac
-			[ -s "$dir/.log" ] && printf '    <system-out>%s</system-out>\n' "$(head -c 4000 "$dir/.log" | xml_escape)"
-			printf '  </testcase>\n'
-		done
-	)
-	for name in "${CASE_NAMES[@]}"; do
-		read -r st _ <"$RES/$name"
-		case $st in PASS) np=$((np + 1)) ;; FAIL) nf=$((nf + 1)) ;; SKIP) ns=$((ns + 1)) ;; esac
-	done
-	elapsed=$(awk -v a="$T0" -v b="$(date +%s.%N)" "BEGIN{printf \"%.1f\", b-a}")
-	printf '<testsuites>\n<testsuite name="cli_test" tests="%d" failures="%d" skipped="%d" time="%s">\n' \
-		"${#CASE_NAMES[@]}" "$nf" "$ns" "$elapsed"
-	echo "$body"
-	printf '</testsuite>\n</testsuites>\n'
-} >"$XML"
+for name in "${CASE_NAMES[@]}"; do
+	st="" secs=0
+	read -r st secs <"$RES/$name"
+	dir="$ROOT/case/$name"
+	log=$(head -c 4000 "$dir/.log" 2>/dev/null)
+	case $st in
+	PASS) junit_case "$name" pass "" "$secs" "$log" ;;
+	FAIL) junit_case "$name" fail "$(cat "$dir/.fail" "$dir/.log")" "$secs" "$log" ;;
+	SKIP) junit_case "$name" skip "$(head -1 "$dir/.skip")" "$secs" "$log" ;;
+	*) junit_case "$name" fail "no result recorded (status '$st')" "$secs" "$log" ;;
+	esac
+done 2>/dev/null  # each case has said PASS, SKIP or FAIL as it ran
+elapsed=$(awk -v a="$T0" -v b="$(date +%s.%N)" "BEGIN{printf \"%.1f\", b-a}")
+junit_finish >/dev/null
+status=$?
 
 for name in "${CASE_NAMES[@]}"; do
 	read -r st _ <"$RES/$name"
@@ -1379,5 +1374,5 @@ for name in "${CASE_NAMES[@]}"; do
 	[ "$st" = FAIL ] && echo "cli_test: FAILED $name"
 done
 printf 'cli_test: %d cases in %.1fs: %d passed, %d failed, %d skipped\n' \
-	"${#CASE_NAMES[@]}" "$elapsed" "$np" "$nf" "$ns"
-[ "$nf" -eq 0 ]
+	"${#CASE_NAMES[@]}" "$elapsed" "$PASS" "$FAIL" "$SKIP"
+[ "$status" -eq 0 ]

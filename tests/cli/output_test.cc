@@ -17,7 +17,7 @@ std::string Capture(F f) {
   size_t len = 0;
   FILE* m = open_memstream(&buf, &len);
   f(m);
-  fclose(m);
+  EXPECT_EQ(0, fclose(m));
   std::string s(buf, len);
   free(buf);
   return s;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# crash_test.sh — crash consistency of instar's commit (sandbox/commit.c).
+# crash_test.sh — crash consistency of instar's commit (src/image/commit.c).
 #
 # For each transition (v2->v3 with/without backing file + backing format,
 # v3->v2, lazy_refcounts on/off, 512 B / 1, 2, 4 and 64 KiB clusters, backing

@@ -43,7 +43,7 @@
 # or QEMU_BROKEN entry that no case matches. Header-cluster byte identity
 # of a and b is reported (counted), not required.
 #
-# Results: one JUnit <testcase> per case in $XML_OUTPUT_FILE (Bazel sets
+# Results: one JUnit testcase per case in $XML_OUTPUT_FILE (Bazel sets
 # it; written by tests/lib/junit.sh), a summary on stdout, exit 1 if any
 # case failed. A known divergence is not a pass: it is reported as a
 # skipped case named "... (known-divergence)" with its reason (CI allows

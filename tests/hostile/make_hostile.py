@@ -20,8 +20,22 @@ small (files of 0..4096 bytes), sparse (huge sparse files).
 Trust: test code; the output is hostile on purpose.
 """
 import os
-import struct
 import sys
+
+# The qcow2 layout: tests/tools/qcow2_fixture.py (beside this directory in
+# the source tree and in the runfiles alike; not symlink-resolved, so a
+# missing data dependency shows).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tools"))
+from qcow2_fixture import (  # noqa: E402
+    AUTOCLEAR_BITMAPS, END_OF_EXTENSIONS, EXT_BACKING_FORMAT, EXT_BITMAPS,
+    EXT_CRYPTO, EXT_DATA_FILE, EXT_FEATURE_TABLE, EXT_FIELD, FEATURE_TYPE_INCOMPAT,
+    HEADER_FIELDS, L1_ENTRY_SIZE, L1E_OFFSET_MASK, L2_ENTRY_SIZE, L2E_OFFSET_MASK,
+    MIN_CLUSTER_BITS, OFLAG_COMPRESSED, OFLAG_COPIED, OFLAG_ZERO,
+    SNAPSHOT_FIELD, SNAPSHOT_HEADER_SIZE, V2_HEADER_LENGTH, be, cluster_size,
+    get, get_field, header_length, pack_bitmaps_ext, pack_crypto_ext,
+    pack_extension, pack_feature, put, set_field, set_field_into,
+    walk_extensions)
 
 TRANSITIONS = [
     "compat=1.1",
@@ -32,34 +46,21 @@ TRANSITIONS = [
     "compat=0.10,lazy_refcounts=off",
 ]
 
-# (name, offset, size) of the qcow2 header fields.
-FIELDS = [
-    ("magic", 0, 4), ("version", 4, 4), ("backing_offset", 8, 8),
-    ("backing_size", 16, 4), ("cluster_bits", 20, 4), ("size", 24, 8),
-    ("crypt_method", 32, 4), ("l1_size", 36, 4), ("l1_offset", 40, 8),
-    ("refcount_offset", 48, 8), ("refcount_clusters", 56, 4),
-    ("nb_snapshots", 60, 4), ("snapshots_offset", 64, 8),
-    ("incompat", 72, 8), ("compat", 80, 8), ("autoclear", 88, 8),
-    ("refcount_order", 96, 4), ("header_length", 100, 4),
-    ("compression_type", 104, 1),
-]
-FIELD_ENDS = sorted({o + s for _, o, s in FIELDS} | {o for _, o, _ in FIELDS})
+# The short name a header field goes by in the images' names (the spec's
+# name where there is none here).
+TAGS = {
+    "backing_file_offset": "backing_offset",
+    "backing_file_size": "backing_size",
+    "l1_table_offset": "l1_offset",
+    "refcount_table_offset": "refcount_offset",
+    "refcount_table_clusters": "refcount_clusters",
+    "incompatible_features": "incompat",
+    "compatible_features": "compat",
+    "autoclear_features": "autoclear",
+}
+FIELD_ENDS = sorted({f.end for f in HEADER_FIELDS} | {f.offset for f in HEADER_FIELDS})
 
 OUT = []   # (name, category, data or ("sparse", head, size))
-
-
-def be(n, v):
-    return (v & ((1 << (8 * n)) - 1)).to_bytes(n, "big")
-
-
-def get(buf, off, n):
-    return int.from_bytes(buf[off:off + n], "big")
-
-
-def put(buf, off, n, v):
-    b = bytearray(buf)
-    b[off:off + n] = be(n, v)
-    return bytes(b)
 
 
 def add(cat, reason, data):
@@ -73,25 +74,25 @@ def special_values(name, size, orig, csize, flen):
     extra = {
         "magic": [0x514649fa, 0x514649fc, 0x4d5a0000],
         "version": [2, 3, 4, 5],
-        "backing_offset": [8, 71, 72, 104, 111, 112, csize - 1, csize,
+        "backing_file_offset": [8, 71, 72, 104, 111, 112, csize - 1, csize,
                            csize + 1, csize - 8, flen, flen + csize],
-        "backing_size": [1022, 1023, 1024, 1025, csize, csize + 1],
+        "backing_file_size": [1022, 1023, 1024, 1025, csize, csize + 1],
         "cluster_bits": [8, 9, 10, 12, 16, 20, 21, 22, 30, 31, 32, 63, 64],
         "size": [511, 512, 1 << 40, 1 << 55, (1 << 63) - 512, 1 << 62],
         "crypt_method": [2, 3],
         "l1_size": [0x2000000, 0x2000001, 0x1ffffff, orig * 2,
                     max(orig - 1, 0), 0x10000000],
-        "l1_offset": [8, 512, csize // 2, csize, csize + 8, flen, flen + csize,
+        "l1_table_offset": [8, 512, csize // 2, csize, csize + 8, flen, flen + csize,
                       1 << 56, (1 << 63) - csize, orig + 8, orig + 512],
-        "refcount_offset": [8, 512, csize, csize + 8, flen, flen + csize,
+        "refcount_table_offset": [8, 512, csize, csize + 8, flen, flen + csize,
                             1 << 56, orig + 8],
-        "refcount_clusters": [0x100000, 0x800000, orig * 2, 0x10000000],
+        "refcount_table_clusters": [0x100000, 0x800000, orig * 2, 0x10000000],
         "nb_snapshots": [2, 65535, 65536, 65537, 0x10000],
         "snapshots_offset": [8, 512, csize, csize + 8, flen, flen + csize,
                              1 << 56, orig + 8],
-        "incompat": [1 << b for b in range(0, 6)] + [1 << 63, 0x1f, 0x3],
-        "compat": [1 << 0, 1 << 1, 1 << 63, 0x3],
-        "autoclear": [1 << 0, 1 << 1, 1 << 2, 0x3, 1 << 63],
+        "incompatible_features": [1 << b for b in range(0, 6)] + [1 << 63, 0x1f, 0x3],
+        "compatible_features": [1 << 0, 1 << 1, 1 << 63, 0x3],
+        "autoclear_features": [1 << 0, 1 << 1, 1 << 2, 0x3, 1 << 63],
         "refcount_order": [0, 3, 4, 5, 6, 7, 8, 32],
         "header_length": [0, 71, 72, 99, 100, 103, 104, 105, 111, 112, 113,
                           120, 4096, csize - 8, csize, csize + 1],
@@ -104,8 +105,8 @@ def special_values(name, size, orig, csize, flen):
 
 
 def field_mutants(tag, img, fields=None, limit=None):
-    csize = 1 << get(img, 20, 4)
-    for name, off, size in FIELDS:
+    csize = cluster_size(img)
+    for name, off, size in HEADER_FIELDS:
         if fields is not None and name not in fields:
             continue
         orig = get(img, off, size)
@@ -113,11 +114,11 @@ def field_mutants(tag, img, fields=None, limit=None):
         if limit is not None:
             vals = vals[:limit]
         for v in vals:
-            add("field", f"{tag}_{name}_{v:x}", put(img, off, size, v))
+            add("field", f"{tag}_{TAGS.get(name, name)}_{v:x}", put(img, off, size, v))
 
 
 def trunc_mutants(tag, img):
-    csize = 1 << get(img, 20, 4)
+    csize = cluster_size(img)
     cuts = set(FIELD_ENDS) | {1, 2, 3, 5, 7, 71, 73, 113, 120, 128, 511, 512,
                               513, 4095, 4096, csize - 1, csize, csize + 1,
                               len(img) - 1, len(img) // 2}
@@ -127,37 +128,26 @@ def trunc_mutants(tag, img):
         add("trunc", f"{tag}_cut_{c}", img[:c])
 
 
-def header_len(img):
-    return 72 if get(img, 4, 4) == 2 else get(img, 100, 4)
-
-
 def ext_chain_end(img):
-    off = header_len(img)
-    csize = 1 << get(img, 20, 4)
-    while off + 8 <= csize:
-        t, n = get(img, off, 4), get(img, off + 4, 4)
-        off += 8
-        if t == 0:
-            return off
-        off += (n + 7) & ~7
-    return off
+    """Just past the end marker, or where the walk left the cluster."""
+    return walk_extensions(img, header_length(img), limit=cluster_size(img)).stop
 
 
 def write_chain(img, exts, backing=None, raw_tail=b""):
     """The header (fields) of img, then `exts` [(type, data)] as an
     extension chain, then raw_tail (no end marker is added: put (0, b"")
     in exts for one), then optionally a backing name right after."""
-    hl = header_len(img)
-    csize = 1 << get(img, 20, 4)
+    hl = header_length(img)
+    csize = cluster_size(img)
     b = bytearray(img[:hl])
     for t, d in exts:
-        b += be(4, t) + be(4, len(d)) + d + b"\0" * ((8 - len(d) % 8) % 8)
+        b += pack_extension(t, d)
     b += raw_tail
     if backing is not None:
         off = len(b)
         b += backing
-        b[8:16] = be(8, off)
-        b[16:20] = be(4, len(backing))
+        set_field_into(b, "backing_file_offset", off)
+        set_field_into(b, "backing_file_size", len(backing))
     if len(b) > csize:
         b = b[:csize]
     out = bytearray(img)
@@ -167,54 +157,59 @@ def write_chain(img, exts, backing=None, raw_tail=b""):
 
 
 def ext_mutants(tag, img):
-    csize = 1 << get(img, 20, 4)
-    fmt = (0xe2792aca, b"qcow2")
-    end = (0, b"")
+    csize = cluster_size(img)
+    fmt = (EXT_BACKING_FORMAT, b"qcow2")
+    end = (0, b"")              # an extension of type 0: the end marker
     unk = 0x12345678
     # Many small unknown extensions: around QCOW2_MAX_EXTENSIONS (64).
     for n in (63, 64, 65, 100, 1000):
         add("ext", f"{tag}_ext_many_{n}", write_chain(img, [(unk + i % 7, b"x")
                                                            for i in range(n)] + [end]))
     # Chain filling the cluster exactly, and one byte over.
-    hl = header_len(img)
-    room = csize - hl - 8 - 8
+    hl = header_length(img)
+    ext_hdr = len(END_OF_EXTENSIONS)
+    room = csize - hl - ext_hdr - ext_hdr
     add("ext", f"{tag}_ext_fill_exact", write_chain(img, [(unk, b"A" * room), end]))
     add("ext", f"{tag}_ext_fill_over", write_chain(img, [(unk, b"A" * (room + 1)), end]))
     add("ext", f"{tag}_ext_fill_nomarker", write_chain(img, [(unk, b"A" * (room + 8))]))
     # Unterminated: no end marker, non-zero bytes to the end.
     add("ext", f"{tag}_ext_unterminated",
-        write_chain(img, [fmt], raw_tail=b"\x01" * (csize - hl - 16)))
+        write_chain(img, [fmt], raw_tail=b"\x01" * (csize - hl - 2 * ext_hdr)))
     # Length fields at and past the limits.
+    length = EXT_FIELD["length"]
     for n in (0xffffffff, 0x80000000, csize, csize - hl - 8, csize - hl - 7):
         b = bytearray(write_chain(img, [fmt, end]))
-        b[hl + 4:hl + 8] = be(4, n)
+        b[hl + length.offset:hl + length.end] = be(length.size, n)
         add("ext", f"{tag}_ext_len_{n:x}", bytes(b))
     # Extension overlapping the backing name / backing name inside a chain.
     b = bytearray(write_chain(img, [fmt, end], backing=b"base.qcow2"))
-    b[8:16] = be(8, hl + 4)
+    set_field_into(b, "backing_file_offset", hl + 4)
     add("ext", f"{tag}_ext_backing_inside_chain", bytes(b))
     b = bytearray(write_chain(img, [fmt, (unk, b"Z" * 64), end], backing=b"b.img"))
-    b[hl + 4:hl + 8] = be(4, 200)
+    b[hl + length.offset:hl + length.end] = be(length.size, 200)
     add("ext", f"{tag}_ext_overlaps_backing", bytes(b))
     # Duplicates, empty string extensions, odd feature tables.
-    add("ext", f"{tag}_ext_dup_fmt", write_chain(img, [fmt, (0xe2792aca, b"raw"), end],
-                                                 backing=b"base.raw"))
-    add("ext", f"{tag}_ext_empty_fmt", write_chain(img, [(0xe2792aca, b""), end],
+    add("ext", f"{tag}_ext_dup_fmt", write_chain(img, [fmt, (EXT_BACKING_FORMAT, b"raw"),
+                                                       end], backing=b"base.raw"))
+    add("ext", f"{tag}_ext_empty_fmt", write_chain(img, [(EXT_BACKING_FORMAT, b""), end],
                                                    backing=b"x"))
     add("ext", f"{tag}_ext_fmt_no_backing", write_chain(img, [fmt, end]))
+    # A table of n bytes: the "dirty" entry cut or zero-extended to n
+    # (n >= 7: type, bit and the name's 5 bytes), else n bytes of 0x01.
+    dirty = pack_feature(FEATURE_TYPE_INCOMPAT, 0, b"dirty")
     for n in (0, 1, 47, 49, 48 * 200):
         add("ext", f"{tag}_ext_feature_table_{n}",
-            write_chain(img, [(0x6803f857, b"\x00\x00dirty" + b"\0" * max(n - 7, 0)
+            write_chain(img, [(EXT_FEATURE_TABLE, (dirty + bytes(n))[:n]
                                if n >= 7 else b"\x01" * n), end]))
     add("ext", f"{tag}_ext_bitmaps_short",
-        write_chain(img, [(0x23852875, b"\0" * 8), end]))
+        write_chain(img, [(EXT_BITMAPS, b"\0" * 8), end]))
     add("ext", f"{tag}_ext_bitmaps_bad_dir",
-        put(write_chain(img, [(0x23852875, be(4, 1) + be(4, 0) + be(8, 1 << 62)
-                                + be(8, 1 << 62)), end]), 88, 8, 1))
+        set_field(write_chain(img, [(EXT_BITMAPS, pack_bitmaps_ext(1, 1 << 62, 1 << 62)),
+                                    end]), "autoclear_features", AUTOCLEAR_BITMAPS))
     add("ext", f"{tag}_ext_data_file_no_bit",
-        write_chain(img, [(0x44415441, b"data.raw"), end]))
+        write_chain(img, [(EXT_DATA_FILE, b"data.raw"), end]))
     add("ext", f"{tag}_ext_crypto_no_crypt",
-        write_chain(img, [(0x0537be77, be(8, 0) + be(8, 0)), end]))
+        write_chain(img, [(EXT_CRYPTO, pack_crypto_ext(0, 0)), end]))
     add("ext", f"{tag}_ext_backing_1023",
         write_chain(img, [fmt, end], backing=b"b" * 1023))
     add("ext", f"{tag}_ext_backing_1024",
@@ -222,63 +217,64 @@ def ext_mutants(tag, img):
     add("ext", f"{tag}_ext_backing_nul",
         write_chain(img, [fmt, end], backing=b"a\0b"))
     add("ext", f"{tag}_ext_backing_at_end",
-        put(put(img, 8, 8, csize - 4), 16, 4, 8))
+        set_field(set_field(img, "backing_file_offset", csize - 4), "backing_file_size", 8))
 
 
 def table_mutants(tag, img):
-    csize = 1 << get(img, 20, 4)
-    l1o, l1n = get(img, 40, 8), get(img, 36, 4)
+    csize = cluster_size(img)
+    l1o, l1n = get_field(img, "l1_table_offset"), get_field(img, "l1_size")
     flen = len(img)
-    if l1n and l1o + 8 <= flen:
-        e = get(img, l1o, 8)
-        l2 = e & 0x00fffffffffffe00
-        for v, why in ((1 << 63 | (flen + csize), "past_eof"),
-                       (1 << 63 | (l2 + 8 if l2 else csize + 8), "unaligned"),
-                       (1 << 63, "header_cluster"),
-                       (1 << 63 | 0x00fffffffffffe00, "huge"),
+    C, E = L1_ENTRY_SIZE, L2_ENTRY_SIZE
+    if l1n and l1o + C <= flen:
+        e = get(img, l1o, C)
+        l2 = e & L1E_OFFSET_MASK
+        for v, why in ((OFLAG_COPIED | (flen + csize), "past_eof"),
+                       (OFLAG_COPIED | (l2 + 8 if l2 else csize + 8), "unaligned"),
+                       (OFLAG_COPIED, "header_cluster"),
+                       (OFLAG_COPIED | L1E_OFFSET_MASK, "huge"),
                        (0xffffffffffffffff, "all_ones"),
-                       (1 << 63 | l1o, "self")):
-            add("table", f"{tag}_l1e0_{why}", put(img, l1o, 8, v))
-        if l2 and l2 + 8 <= flen:
-            d = get(img, l2, 8)
-            for v, why in ((1 << 63 | (flen + csize), "past_eof"),
-                           (1 << 63 | 1, "zero_flag"),
-                           (1, "zero_flag_unalloc"),
-                           (1 << 63 | ((d & 0x00fffffffffffe00) + 8), "unaligned"),
-                           (1 << 62 | 5, "compressed"),
-                           (1 << 63, "header_cluster"),
+                       (OFLAG_COPIED | l1o, "self")):
+            add("table", f"{tag}_l1e0_{why}", put(img, l1o, C, v))
+        if l2 and l2 + E <= flen:
+            d = get(img, l2, E)
+            for v, why in ((OFLAG_COPIED | (flen + csize), "past_eof"),
+                           (OFLAG_COPIED | OFLAG_ZERO, "zero_flag"),
+                           (OFLAG_ZERO, "zero_flag_unalloc"),
+                           (OFLAG_COPIED | ((d & L2E_OFFSET_MASK) + 8), "unaligned"),
+                           (OFLAG_COMPRESSED | 5, "compressed"),
+                           (OFLAG_COPIED, "header_cluster"),
                            (0xffffffffffffffff, "all_ones")):
-                add("table", f"{tag}_l2e0_{why}", put(img, l2, 8, v))
+                add("table", f"{tag}_l2e0_{why}", put(img, l2, E, v))
             add("table", f"{tag}_l2_all_zero_flag",
-                img[:l2] + (be(8, 1) * (csize // 8)) + img[l2 + csize:])
+                img[:l2] + (be(E, OFLAG_ZERO) * (csize // E)) + img[l2 + csize:])
     for l1_size in (0x2000000, 0xffffffff, 0x1fffffff):
-        add("table", f"{tag}_l1size_{l1_size:x}_eof", put(img, 36, 4, l1_size))
-    add("table", f"{tag}_l1_at_eof", put(img, 40, 8, flen))
-    add("table", f"{tag}_l1_overlaps_eof", put(img, 40, 8, (flen - 8) & ~7))
-    add("table", f"{tag}_l1_in_header", put(img, 40, 8, 0))
-    add("table", f"{tag}_l1_unaligned", put(img, 40, 8, l1o + 8))
-    add("table", f"{tag}_rc_in_header", put(img, 48, 8, 0))
-    add("table", f"{tag}_rc_past_eof", put(img, 48, 8, flen + csize))
-    sno, snn = get(img, 64, 8), get(img, 60, 4)
-    if snn and sno + 40 <= flen:
-        # Snapshot header: l1 offset 0..8, l1 size 8..12, id 12..14,
-        # name 14..16, ..., extra 36..40.
-        for off, n, v, why in ((0, 8, flen + csize, "l1_past_eof"),
-                               (0, 8, 8, "l1_in_header"),
-                               (0, 8, 0x0fffffffffffff00, "l1_huge"),
-                               (8, 4, 0xffffffff, "l1_size_huge"),
-                               (8, 4, 0x2000001, "l1_size_limit"),
-                               (12, 2, 0xffff, "id_size_huge"),
-                               (14, 2, 0xffff, "name_size_huge"),
-                               (36, 4, 0xffffffff, "extra_huge"),
-                               (36, 4, 7, "extra_short")):
-            add("table", f"{tag}_snap_{why}", put(img, sno + off, n, v))
+        add("table", f"{tag}_l1size_{l1_size:x}_eof", set_field(img, "l1_size", l1_size))
+    for v, why in ((flen, "at_eof"), ((flen - 8) & ~7, "overlaps_eof"),
+                   (0, "in_header"), (l1o + 8, "unaligned")):
+        add("table", f"{tag}_l1_{why}", set_field(img, "l1_table_offset", v))
+    add("table", f"{tag}_rc_in_header", set_field(img, "refcount_table_offset", 0))
+    add("table", f"{tag}_rc_past_eof", set_field(img, "refcount_table_offset", flen + csize))
+    sno, snn = get_field(img, "snapshots_offset"), get_field(img, "nb_snapshots")
+    if snn and sno + SNAPSHOT_HEADER_SIZE <= flen:
+        # The first snapshot table entry's fixed part.
+        for name, v, why in (("l1_table_offset", flen + csize, "l1_past_eof"),
+                             ("l1_table_offset", 8, "l1_in_header"),
+                             ("l1_table_offset", 0x0fffffffffffff00, "l1_huge"),
+                             ("l1_size", 0xffffffff, "l1_size_huge"),
+                             ("l1_size", 0x2000001, "l1_size_limit"),
+                             ("id_str_size", 0xffff, "id_size_huge"),
+                             ("name_size", 0xffff, "name_size_huge"),
+                             ("extra_data_size", 0xffffffff, "extra_huge"),
+                             ("extra_data_size", 7, "extra_short")):
+            add("table", f"{tag}_snap_{why}",
+                set_field(img, name, v, table=SNAPSHOT_FIELD, base=sno))
         for v in (2, 100, 65536, 65537):
-            add("table", f"{tag}_nbsnap_{v}", put(img, 60, 4, v))
-        add("table", f"{tag}_snap_table_past_eof", put(img, 64, 8, flen + csize))
-        add("table", f"{tag}_snap_table_unaligned", put(img, 64, 8, sno + 8))
-        add("table", f"{tag}_snap_table_in_header", put(img, 64, 8, 0))
-        add("table", f"{tag}_snap_table_truncated", img[:sno + 20])
+            add("table", f"{tag}_nbsnap_{v}", set_field(img, "nb_snapshots", v))
+        for v, why in ((flen + csize, "past_eof"), (sno + 8, "unaligned"),
+                       (0, "in_header")):
+            add("table", f"{tag}_snap_table_{why}", set_field(img, "snapshots_offset", v))
+        # Cut halfway through the first entry's fixed part.
+        add("table", f"{tag}_snap_table_truncated", img[:sno + SNAPSHOT_HEADER_SIZE // 2])
 
 
 def small_files(magic_img):
@@ -292,7 +288,7 @@ def small_files(magic_img):
         add("small", f"small_ff_{n}", b"\xff" * n)
     for n in (72, 112, 512, 4096):   # a v3 header that claims 512-byte clusters
         hdr = bytearray(magic_img[:n])
-        hdr[20:24] = be(4, 9)
+        set_field_into(hdr, "cluster_bits", MIN_CLUSTER_BITS)
         add("small", f"small_512cluster_{n}", bytes(hdr))
 
 
@@ -307,10 +303,10 @@ def main():
 
     field_mutants("v3_64k", imgs["v3_64k"])
     field_mutants("v2_64k", imgs["v2_64k"],
-                  fields={n for n, o, _ in FIELDS if o < 72})
+                  fields={f.name for f in HEADER_FIELDS if f.offset < V2_HEADER_LENGTH})
     field_mutants("v3_512_bk", imgs["v3_512_backing"], limit=5)
     field_mutants("v2_4k_bk", imgs["v2_4k_backing"],
-                  fields={"backing_offset", "backing_size", "cluster_bits",
+                  fields={"backing_file_offset", "backing_file_size", "cluster_bits",
                           "version"})
     for tag in ("v3_64k", "v2_64k", "v3_512_backing"):
         trunc_mutants(tag, imgs[tag])

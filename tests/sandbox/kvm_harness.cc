@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "src/amend/amend_plan.h"
+#include "src/image/amend_guest.h"
 #include "tests/sandbox/test_util.h"
 
 namespace sandbox_test {
@@ -54,7 +55,7 @@ sandbox_config ConfigFor(const Image &img, int fd, const sandbox_guest &guest,
   cfg.disk_bytes = img.bytes.size();
   cfg.cluster_size = img.cluster_size;
   cfg.preprobe = img.preprobe.data();
-  cfg.request = req;
+  cfg.request = amend_guest_request(req);
   cfg.guest = guest;
   cfg.walk_tables = amend_needs_scan(cfg.preprobe, img.cluster_size, &req);
   return cfg;

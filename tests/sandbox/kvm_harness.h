@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sandbox/sandbox.h"
+#include "src/amend/amend_request.h"
 
 namespace sandbox_test {
 

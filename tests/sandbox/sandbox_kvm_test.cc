@@ -13,15 +13,16 @@
 #include <string>
 #include <vector>
 
-#include "guest/amend_embedded.h"
+#include "abi/guest_abi.h"
 #include "gtest/gtest.h"
-#include "sandbox/guest_abi.h"
+#include "guest/amend_embedded.h"
 #include "sandbox/sandbox.h"
 #include "src/amend/amend_plan.h"
+#include "src/image/amend_guest.h"
 #include "src/qcow2/qcow2_header.h"
 #include "tests/sandbox/kvm_harness.h"
-#include "tests/tools/table_reader.h"
 #include "tests/sandbox/test_util.h"
+#include "tests/tools/table_reader.h"
 
 namespace {
 
@@ -346,7 +347,7 @@ TEST(SandboxConfig, RefusesBadConfig) {
   cfg.disk_bytes = 65536;
   cfg.cluster_size = 65536;
   cfg.preprobe = pre.data();
-  cfg.request = {AMEND_COMPAT_V3, AMEND_LAZY_KEEP};
+  cfg.request = amend_guest_request({AMEND_COMPAT_V3, AMEND_LAZY_KEEP});
   cfg.guest = kAmend;
   sandbox_outcome out{};
   EXPECT_EQ(sandbox_run(&cfg, nullptr), SANDBOX_ERR_CONFIG);

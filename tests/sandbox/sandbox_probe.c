@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -16,6 +18,28 @@
 
 #include "guest/amend_embedded.h"
 #include "sandbox/sandbox.h"
+
+/* Diagnostics on stderr are not checked ((void)): one that cannot be
+ * written has nowhere else to go, and the exit status still tells. */
+
+/* argv[i] as a small number (compat 0|2|3, lazy 0|1|2), or `dflt` when
+ * it is not given; false for anything else. */
+static bool arg_u32(int argc, char **argv, int i, uint32_t dflt,
+		    uint32_t *out)
+{
+	char *end = NULL;
+
+	if (argc <= i) {
+		*out = dflt;
+		return true;
+	}
+	errno = 0;
+	unsigned long v = strtoul(argv[i], &end, 10);
+	if (errno != 0 || end == argv[i] || *end != '\0' || v > 3u)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
 
 static void marker(const char *what)
 {
@@ -25,8 +49,11 @@ static void marker(const char *what)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s IMAGE [compat [lazy]]\n", argv[0]);
+	uint32_t compat, lazy;
+
+	if (argc < 2 || !arg_u32(argc, argv, 2, 3u, &compat) ||
+	    !arg_u32(argc, argv, 3, 0u, &lazy)) {
+		(void)fprintf(stderr, "usage: %s IMAGE [compat [lazy]]\n", argv[0]);
 		return 2;
 	}
 	int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
@@ -43,7 +70,7 @@ int main(int argc, char **argv)
 	uint32_t bits = (uint32_t)hdr[20] << 24 | (uint32_t)hdr[21] << 16 |
 			(uint32_t)hdr[22] << 8 | hdr[23];
 	if (bits < 9 || bits > 21) {
-		fprintf(stderr, "bad cluster_bits %u\n", bits);
+		(void)fprintf(stderr, "bad cluster_bits %u\n", bits);
 		return 2;
 	}
 	uint32_t cs = 1u << bits;
@@ -51,7 +78,9 @@ int main(int argc, char **argv)
 	uint8_t *staged = malloc(cs);
 	if (pre == NULL || staged == NULL ||
 	    pread(fd, pre, cs, 0) != (ssize_t)cs) {
-		fprintf(stderr, "cannot read the header cluster\n");
+		(void)fprintf(stderr, "cannot read the header cluster\n");
+		free(pre);
+		free(staged);
 		return 2;
 	}
 	struct sandbox_config cfg = {
@@ -59,8 +88,8 @@ int main(int argc, char **argv)
 		.disk_bytes = (uint64_t)st.st_size,
 		.cluster_size = cs,
 		.preprobe = pre,
-		.request = { .compat = argc > 2 ? (uint32_t)atoi(argv[2]) : 3u,
-			     .lazy = argc > 3 ? (uint32_t)atoi(argv[3]) : 0u },
+		.request = { .command = GUEST_CMD_AMEND,
+			     .arg = { compat, lazy } },
 		.guest = SANDBOX_EMBEDDED_GUEST(instar_amend_bin),
 	};
 	struct sandbox_outcome out = { .staged = staged };

@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "abi/virtio_defs.h"
 #include "gtest/gtest.h"
 #include "sandbox/guest_mem.h"
 #include "sandbox/staging.h"
 #include "sandbox/virtio_blk.h"
-#include "sandbox/virtio_defs.h"
 #include "sandbox/virtio_mmio.h"
 #include "sandbox/virtqueue.h"
 #include "tests/sandbox/test_util.h"
@@ -507,7 +507,7 @@ TEST_F(VirtioDeviceTest, GetIdFlushAndUnsupported) {
   DriverInit();
   ASSERT_EQ(Request(VIRTIO_BLK_T_GET_ID, 0, kData, 20), VMMIO_OK);
   EXPECT_EQ(ram_[kStatus], VIRTIO_BLK_S_OK);
-  EXPECT_EQ(memcmp(ram_ + kData, "instar-amend\0\0\0\0\0\0\0\0", 20), 0);
+  EXPECT_EQ(memcmp(ram_ + kData, "instar\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 20), 0);
   EXPECT_EQ(UsedElem(0).len, 21u);
   PutHdr(VIRTIO_BLK_T_FLUSH, 0);
   PutDesc(0, kHdr, 16, VIRTQ_DESC_F_NEXT, 2);

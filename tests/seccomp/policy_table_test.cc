@@ -75,7 +75,8 @@ std::string Print(bool pfc, int* rc) {
   char buf[4096];
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  fclose(f);
+  EXPECT_EQ(0, ferror(f));
+  EXPECT_EQ(0, fclose(f));
   return out;
 }
 
@@ -134,7 +135,7 @@ TEST(PrintPolicy, PfcNeedsAFileDescriptor) {
   FILE* mem = fmemopen(buf, sizeof buf, "w");
   ASSERT_NE(mem, nullptr);
   EXPECT_EQ(seccomp_print_policy(mem, true), -1);
-  fclose(mem);
+  EXPECT_EQ(0, fclose(mem));
 }
 
 }  // namespace

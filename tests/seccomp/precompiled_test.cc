@@ -27,7 +27,8 @@ std::vector<unsigned char> Export(lockdown_profile p, const lockdown_binding& b)
   rewind(t);
   unsigned char buf[65536];
   size_t n = fread(buf, 1, sizeof buf, t);
-  fclose(t);
+  EXPECT_EQ(0, ferror(t));
+  EXPECT_EQ(0, fclose(t));
   out.assign(buf, buf + n);
   return out;
 }

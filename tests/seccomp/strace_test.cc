@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -268,7 +269,10 @@ std::string ArgFromEnd(const std::string& line, size_t k) {
 int Result(const std::string& line) {
   size_t p = line.rfind(" = ");
   if (p == std::string::npos) return -1;
-  return atoi(line.c_str() + p + 3);
+  char* end = nullptr;
+  long v = strtol(line.c_str() + p + 3, &end, 10);
+  if (end == line.c_str() + p + 3 || v < INT_MIN || v > INT_MAX) return -1;
+  return static_cast<int>(v);
 }
 
 class RealCli : public ::testing::Test {

@@ -31,22 +31,25 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "sandbox/guest_abi.h"
+#include "abi/guest_abi.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_request.h"
 #include "src/amend/amend_status.h"
 #include "src/qcow2/qcow2_header.h"
 #include "tests/tools/table_reader.h"
 
+/* Diagnostics on stderr are not checked ((void)): one that cannot be
+ * written has nowhere else to go, and the exit status still tells. */
+
 #define MIN_CLUSTER_BITS 9u
 #define MAX_CLUSTER_BITS 21u
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: plan_apply -o KEY=VAL[,KEY=VAL...] [-o ...] FILE\n"
-		"  keys: compat=0.10|1.1, "
-		"lazy_refcounts=on|off|true|false|yes|no\n");
+	(void)fprintf(stderr,
+		      "usage: plan_apply -o KEY=VAL[,KEY=VAL...] [-o ...] FILE\n"
+		      "  keys: compat=0.10|1.1, "
+		      "lazy_refcounts=on|off|true|false|yes|no\n");
 }
 
 /* Parse one "KEY=VAL" piece (not NUL-terminated: [p, p+n)). */
@@ -54,8 +57,8 @@ static int parse_piece(const char *p, size_t n, struct amend_request *req)
 {
 	const char *eq = memchr(p, '=', n);
 	if (eq == NULL || eq == p) {
-		fprintf(stderr, "plan_apply: bad option piece '%.*s'\n",
-			(int)n, p);
+		(void)fprintf(stderr, "plan_apply: bad option piece '%.*s'\n",
+			      (int)n, p);
 		return -1;
 	}
 	size_t klen = (size_t)(eq - p);
@@ -79,15 +82,15 @@ static int parse_piece(const char *p, size_t n, struct amend_request *req)
 		else
 			goto bad_value;
 	} else {
-		fprintf(stderr, "plan_apply: unsupported key '%.*s'\n",
-			(int)klen, p);
+		(void)fprintf(stderr, "plan_apply: unsupported key '%.*s'\n",
+			      (int)klen, p);
 		return -1;
 	}
 #undef IS
 	return 0;
 bad_value:
-	fprintf(stderr, "plan_apply: bad value '%.*s' for '%.*s'\n",
-		(int)vlen, v, (int)klen, p);
+	(void)fprintf(stderr, "plan_apply: bad value '%.*s' for '%.*s'\n",
+		      (int)vlen, v, (int)klen, p);
 	return -1;
 }
 
@@ -97,7 +100,7 @@ static int parse_opts(const char *s, struct amend_request *req)
 		const char *comma = strchr(s, ',');
 		size_t n = comma ? (size_t)(comma - s) : strlen(s);
 		if (n == 0) {
-			fprintf(stderr, "plan_apply: empty option piece\n");
+			(void)fprintf(stderr, "plan_apply: empty option piece\n");
 			return -1;
 		}
 		if (parse_piece(s, n, req) != 0)
@@ -172,7 +175,7 @@ int main(int argc, char **argv)
 
 	int fd = open(file, O_RDWR);
 	if (fd < 0) {
-		fprintf(stderr, "plan_apply: %s: %s\n", file, strerror(errno));
+		(void)fprintf(stderr, "plan_apply: %s: %s\n", file, strerror(errno));
 		return 3;
 	}
 
@@ -193,7 +196,10 @@ int main(int argc, char **argv)
 	uint8_t *old_cluster = malloc(len);
 	uint8_t *new_cluster = malloc(len);
 	if (old_cluster == NULL || new_cluster == NULL) {
-		fprintf(stderr, "plan_apply: out of memory\n");
+		(void)fprintf(stderr, "plan_apply: out of memory\n");
+		free(old_cluster);
+		free(new_cluster);
+		close(fd);
 		return 3;
 	}
 	if (read_full(fd, old_cluster, len) != 0) {
@@ -207,39 +213,45 @@ int main(int argc, char **argv)
 	struct amend_plan plan;
 	struct amend_scan scan;
 	const struct amend_scan *scanned = NULL;
+	int rc = 0;
 	memset(&plan, 0, sizeof plan);
 	if (amend_needs_scan(old_cluster, len, &req)) {
 		struct qcow2_header h;
 		struct stat st_file;
 		if (qcow2_parse(old_cluster, len, &h) != QCOW2_OK ||
-		    fstat(fd, &st_file) != 0)
-			return refuse(AMEND_ERR_PARSE);
+		    fstat(fd, &st_file) != 0) {
+			rc = refuse(AMEND_ERR_PARSE);
+			goto out;
+		}
 		/* The reads the guest makes through virtio-blk, straight from
 		 * the file (test tool), with the guest's work memory. */
 		struct table_file tf = { fd, (uint64_t)st_file.st_size, 0, 0 };
 		const struct qcow2_io io = { table_file_read, &tf, TABLE_BATCH };
 		uint8_t *work = malloc(GUEST_WORK_BYTES);
-		if (work == NULL)
-			return refuse(AMEND_ERR_SCRATCH);
+		if (work == NULL) {
+			rc = refuse(AMEND_ERR_SCRATCH);
+			goto out;
+		}
 		enum amend_status ss = amend_scan_tables(
 			&h, amend_scan_reach(old_cluster, len, &req),
 			(uint64_t)st_file.st_size, &io, work,
 			GUEST_WORK_BYTES, &scan);
 		free(work);
-		if (ss != AMEND_CHANGED)
-			return refuse(ss);
+		if (ss != AMEND_CHANGED) {
+			rc = refuse(ss);
+			goto out;
+		}
 		scanned = &scan;
 	}
 	enum amend_status st = amend_plan_scanned(old_cluster, len, &req,
 						  scanned, new_cluster, &plan);
-	int rc = 0;
 	if (st == AMEND_NOOP) {
 		printf("noop\n");
 	} else if (st != AMEND_CHANGED) {
 		rc = refuse(st);
 	} else if (plan.n_patches == 0 || plan.n_patches > AMEND_MAX_PATCHES) {
-		fprintf(stderr, "plan_apply: planner returned %u patches\n",
-			plan.n_patches);
+		(void)fprintf(stderr, "plan_apply: planner returned %u patches\n",
+			      plan.n_patches);
 		rc = 3;
 	} else {
 		/* Check every patch before writing any. */
@@ -247,8 +259,8 @@ int main(int argc, char **argv)
 			const struct amend_patch *p = &plan.patches[i];
 			if (p->length == 0 || p->offset > len ||
 			    p->length > len - p->offset) {
-				fprintf(stderr,
-					"plan_apply: patch %u [%u,+%u) outside "
+				(void)fprintf(stderr,
+					      "plan_apply: patch %u [%u,+%u) outside "
 					"the %zu-byte cluster\n",
 					i, p->offset, p->length, len);
 				rc = 3;
@@ -258,23 +270,24 @@ int main(int argc, char **argv)
 			const struct amend_patch *p = &plan.patches[i];
 			if (write_full(fd, new_cluster + p->offset, p->length,
 				       (off_t)p->offset) != 0) {
-				fprintf(stderr, "plan_apply: write: %s\n",
-					strerror(errno));
+				(void)fprintf(stderr, "plan_apply: write: %s\n",
+					      strerror(errno));
 				rc = 3;
 			}
 		}
 		if (rc == 0 && fsync(fd) != 0) {
-			fprintf(stderr, "plan_apply: fsync: %s\n",
-				strerror(errno));
+			(void)fprintf(stderr, "plan_apply: fsync: %s\n",
+				      strerror(errno));
 			rc = 3;
 		}
 		if (rc == 0)
 			printf("changed\n");
 	}
+out:
 	free(old_cluster);
 	free(new_cluster);
 	if (close(fd) != 0 && rc == 0) {
-		fprintf(stderr, "plan_apply: close: %s\n", strerror(errno));
+		(void)fprintf(stderr, "plan_apply: close: %s\n", strerror(errno));
 		rc = 3;
 	}
 	return rc;

@@ -13,122 +13,106 @@
        file NAME (no backing-format extension), stored just past the end
        marker or at OFFSET
 """
+import os
 import signal
-import struct
 import sys
+
+# The fixture library beside this file (in the runfiles too: no symlink
+# resolving, so a missing data dependency shows).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qcow2_fixture as qf  # noqa: E402
 
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under `| head`
 
-EXT_NAMES = {
-    0xe2792aca: "backing-format",
-    0x6803f857: "feature-table",
-    0x0537be77: "crypto",
-    0x23852875: "bitmaps",
-    0x44415441: "data-file",
+# `set` FIELD names other than OFF:SIZE.
+SET_ALIASES = {
+    "incompat": "incompatible_features",
+    "compat": "compatible_features",
+    "autoclear": "autoclear_features",
 }
-FIELDS = {"incompat": (72, 8), "compat": (80, 8), "autoclear": (88, 8)}
 
 
 def read_cluster(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-        cb = struct.unpack(">I", head[20:24])[0]
-        if not 9 <= cb <= 21:
-            raise SystemExit("cluster_bits %d out of range" % cb)
-        f.seek(0)
-        return f.read(1 << cb), cb
+    return qf.read_header_cluster(path)
 
 
-def walk_ext(buf, start):
-    exts = []
-    off = start
-    while off + 8 <= len(buf):
-        t, ln = struct.unpack(">II", buf[off:off + 8])
-        if t == 0:
-            exts.append((off, t, ln, b""))
-            return exts, off + 8
-        data = buf[off + 8:off + 8 + ln]
-        exts.append((off, t, ln, data))
-        off += 8 + ((ln + 7) & ~7)
-    return exts, None
+def write_at(f, off, data):
+    f.seek(off)
+    f.write(data)
+
+
+def ext_chain(buf):
+    return qf.walk_extensions(buf, qf.header_length(buf))
 
 
 def dump(path):
     buf, cb = read_cluster(path)
-    v = struct.unpack(">I", buf[4:8])[0]
-    bo, bs = struct.unpack(">QI", buf[8:20])
+    v = qf.version(buf)
+    bo, bs = qf.backing(buf)
     print("version=%d cluster_bits=%d backing_offset=%d backing_size=%d"
           % (v, cb, bo, bs))
-    hl = 72
     if v >= 3:
-        inc, com, ac, ro, hl = struct.unpack(">QQQII", buf[72:104])
-        ct = buf[104] if hl > 104 else None
+        inc, com, ac, ro = (qf.get_field(buf, n) for n in (
+            "incompatible_features", "compatible_features",
+            "autoclear_features", "refcount_order"))
+        hl = qf.header_length(buf)
+        ct = qf.get_field(buf, "compression_type") \
+            if qf.field_present(hl, "compression_type") else None
         print("incompat=%#x compat=%#x autoclear=%#x refcount_order=%d "
               "header_length=%d compression_type=%s" % (inc, com, ac, ro, hl, ct))
-    exts, end = walk_ext(buf, hl)
-    for off, t, ln, data in exts:
-        name = EXT_NAMES.get(t, "end" if t == 0 else "unknown")
+    chain = ext_chain(buf)
+    for off, t, ln, data in chain.exts:
+        name = qf.EXT_NAMES.get(t, "end" if t == qf.EXT_END else "unknown")
         extra = ""
-        if t == 0x6803f857:
-            ents = []
-            for i in range(0, ln, 48):
-                e = data[i:i + 48]
-                ents.append("%d/%d:%s" % (e[0], e[1],
-                            e[2:].rstrip(b"\0").decode("ascii", "replace")))
+        if t == qf.EXT_FEATURE_TABLE:
+            ents = ["%d/%d:%s" % (ft, bit, nm.decode("ascii", "replace"))
+                    for ft, bit, nm in qf.feature_table(data, ln)]
             extra = " [" + ", ".join(ents) + "]"
-        elif t == 0xe2792aca:
+        elif t == qf.EXT_BACKING_FORMAT:
             extra = " " + repr(data.decode("ascii", "replace"))
-        elif t != 0:
+        elif t != qf.EXT_END:
             extra = " " + data[:32].hex()
         print("ext @%d type=%#010x(%s) len=%d%s" % (off, t, name, ln, extra))
-    print("ext_end=%s" % end)
+    print("ext_end=%s" % chain.end)
     if bo:
-        print("backing name @%d %r" % (bo, buf[bo:bo + bs].decode("ascii", "replace")))
+        print("backing name @%d %r" % (bo, qf.backing_name(buf).decode("ascii", "replace")))
     last = max(i for i in range(len(buf)) if buf[i]) if any(buf) else -1
     print("last_nonzero_byte=%d" % last)
 
 
 def setfield(path, field, value):
-    if field in FIELDS:
-        off, size = FIELDS[field]
+    if field in SET_ALIASES:
+        off, size = qf.field(SET_ALIASES[field])[1:]
     else:
         off, size = (int(x, 0) for x in field.split(":"))
     val = int(value, 0)
     with open(path, "r+b") as f:
-        f.seek(off)
-        f.write(val.to_bytes(size, "big"))
+        write_at(f, off, qf.be(size, val))
 
 
 def addext(path, etype, hexdata):
     buf, cb = read_cluster(path)
-    v = struct.unpack(">I", buf[4:8])[0]
-    hl = struct.unpack(">I", buf[100:104])[0] if v >= 3 else 72
-    exts, end = walk_ext(buf, hl)
-    if end is None:
+    chain = ext_chain(buf)
+    if chain.end is None:
         raise SystemExit("no end marker")
-    data = bytes.fromhex(hexdata)
-    rec = struct.pack(">II", int(etype, 0), len(data)) + data
-    rec += b"\0" * ((8 - len(rec) % 8) % 8)
-    pos = end - 8
-    bo, bs = struct.unpack(">QI", buf[8:20])
-    name = buf[bo:bo + bs] if bo else b""
-    tail = rec + b"\0" * 8
+    rec = qf.pack_extension(int(etype, 0), bytes.fromhex(hexdata))
+    pos = chain.end - qf.EXT_HEADER_SIZE
+    bo, bs = qf.backing(buf)
+    name = qf.backing_name(buf)
+    tail = rec + qf.END_OF_EXTENSIONS
     newend = pos + len(tail)
     if newend + len(name) > len(buf):
         raise SystemExit("extension does not fit")
     with open(path, "r+b") as f:
-        f.seek(pos)
-        f.write(tail + name)
+        write_at(f, pos, tail + name)
         if bo:
-            f.seek(8)
-            f.write(struct.pack(">Q", newend))
+            write_at(f, qf.field("backing_file_offset").offset,
+                     qf.pack_field("backing_file_offset", newend))
 
 
 def setbacking(path, name, at=None):
     buf, cb = read_cluster(path)
-    v = struct.unpack(">I", buf[4:8])[0]
-    hl = struct.unpack(">I", buf[100:104])[0] if v >= 3 else 72
-    exts, end = walk_ext(buf, hl)
+    end = ext_chain(buf).end
     if end is None:
         raise SystemExit("no end marker")
     data = name.encode()
@@ -139,41 +123,40 @@ def setbacking(path, name, at=None):
     if end + len(data) > len(buf):
         raise SystemExit("backing name does not fit")
     with open(path, "r+b") as f:
-        f.seek(end)
-        f.write(data)
-        f.seek(8)
-        f.write(struct.pack(">QI", end, len(data)))
+        write_at(f, end, data)
+        for fname, v in (("backing_file_offset", end), ("backing_file_size", len(data))):
+            write_at(f, qf.field(fname).offset, qf.pack_field(fname, v))
 
 
 def rebuild(path, hl_new, drops):
     buf, cb = read_cluster(path)
-    v = struct.unpack(">I", buf[4:8])[0]
-    if v != 3:
+    if qf.version(buf) != 3:
         raise SystemExit("rebuild needs a v3 image")
-    hl = struct.unpack(">I", buf[100:104])[0]
-    exts, end = walk_ext(buf, hl)
-    if end is None:
+    hl = qf.header_length(buf)
+    chain = ext_chain(buf)
+    if chain.end is None:
         raise SystemExit("no end marker")
-    bo, bs = struct.unpack(">QI", buf[8:20])
-    name = buf[bo:bo + bs] if bo else b""
-    out = bytearray(buf[:104])
-    if hl_new >= 112:
-        out += buf[104:112] if hl >= 112 else b"\0" * 8
-    if hl_new > 112:
+    bo, bs = qf.backing(buf)
+    name = qf.backing_name(buf)
+    base, qemu = qf.V3_HEADER_LENGTH, qf.QEMU_V3_HEADER_LENGTH
+    out = bytearray(buf[:base])
+    if hl_new >= qemu:
+        # compression_type and its padding, as found or zero.
+        out += buf[base:qemu] if hl >= qemu else bytes(qemu - base)
+    if hl_new > qemu:
         # Unknown trailing header fields (a future qcow2 version's).
-        out += bytes(0xee for _ in range(hl_new - 112))
-    out[100:104] = struct.pack(">I", hl_new)
-    for off, t, ln, data in exts:
-        if t == 0 or t in drops:
+        out += bytes(0xee for _ in range(hl_new - qemu))
+    qf.set_field_into(out, "header_length", hl_new)
+    for off, t, ln, data in chain.exts:
+        if t == qf.EXT_END or t in drops:
             continue
-        rec = struct.pack(">II", t, ln) + data
-        out += rec + b"\0" * ((8 - len(rec) % 8) % 8)
-    out += b"\0" * 8
+        out += qf.pack_extension(t, data)
+    out += qf.END_OF_EXTENSIONS
     if bo:
-        out[8:16] = struct.pack(">Q", len(out))
+        qf.set_field_into(out, "backing_file_offset", len(out))
         out += name
-    oldend = max(end, bo + bs)
-    out += b"\0" * max(0, oldend - len(out))
+    oldend = max(chain.end, bo + bs)
+    out += bytes(max(0, oldend - len(out)))
     with open(path, "r+b") as f:
         f.write(out)
 
@@ -182,18 +165,21 @@ def main(argv):
     if len(argv) < 3:
         raise SystemExit(__doc__)
     cmd = argv[1]
-    if cmd == "dump":
-        dump(argv[2])
-    elif cmd == "set" and len(argv) == 5:
-        setfield(argv[2], argv[3], argv[4])
-    elif cmd == "addext" and len(argv) == 5:
-        addext(argv[2], argv[3], argv[4])
-    elif cmd == "rebuild" and len(argv) >= 4:
-        rebuild(argv[2], int(argv[3], 0), [int(x, 0) for x in argv[4:]])
-    elif cmd == "setbacking" and len(argv) in (4, 5):
-        setbacking(argv[2], argv[3], int(argv[4], 0) if len(argv) == 5 else None)
-    else:
-        raise SystemExit(__doc__)
+    try:
+        if cmd == "dump":
+            dump(argv[2])
+        elif cmd == "set" and len(argv) == 5:
+            setfield(argv[2], argv[3], argv[4])
+        elif cmd == "addext" and len(argv) == 5:
+            addext(argv[2], argv[3], argv[4])
+        elif cmd == "rebuild" and len(argv) >= 4:
+            rebuild(argv[2], int(argv[3], 0), [int(x, 0) for x in argv[4:]])
+        elif cmd == "setbacking" and len(argv) in (4, 5):
+            setbacking(argv[2], argv[3], int(argv[4], 0) if len(argv) == 5 else None)
+        else:
+            raise SystemExit(__doc__)
+    except qf.Qcow2Error as e:
+        raise SystemExit(str(e)) from None
 
 
 if __name__ == "__main__":

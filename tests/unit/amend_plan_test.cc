@@ -244,6 +244,37 @@ TEST(AmendPlan, Refusals) {
   EXPECT_EQ(AMEND_ERR_PARSE, Plan(bad, AMEND_COMPAT_V3, 0).status);
 }
 
+// The host's preflight: the same state gates as the planner, in the same
+// order, after the parse and the tables-in-the-file check.
+TEST(AmendPlan, PreflightRefusesWhatTheHeaderAloneRefuses) {
+  qcow2_header h;
+  const uint64_t big = 1ULL << 30;
+  HeaderSpec s;
+  auto ok = BuildHeader(s);
+  EXPECT_EQ(AMEND_CHANGED, amend_preflight(ok.data(), ok.size(), big, &h));
+  EXPECT_EQ(3u, h.version);
+  EXPECT_EQ(AMEND_ERR_TABLES, amend_preflight(ok.data(), ok.size(), 65536 + 100, &h));
+  s.incompat = QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY;
+  auto b = BuildHeader(s);
+  EXPECT_EQ(AMEND_ERR_DIRTY, amend_preflight(b.data(), b.size(), big, &h));
+  EXPECT_EQ(AMEND_ERR_DIRTY, Plan(b, AMEND_COMPAT_V2, 0).status);
+  // Tables outside the file come before the image's state.
+  EXPECT_EQ(AMEND_ERR_TABLES, amend_preflight(b.data(), b.size(), 65536 + 100, &h));
+  s.incompat = QCOW2_INCOMPAT_CORRUPT;
+  b = BuildHeader(s);
+  EXPECT_EQ(AMEND_ERR_CORRUPT, amend_preflight(b.data(), b.size(), big, &h));
+  auto enc = ok;
+  PutBe32(enc, 32, 1);
+  EXPECT_EQ(AMEND_ERR_ENCRYPTED, amend_preflight(enc.data(), enc.size(), big, &h));
+  auto raw = std::vector<uint8_t>(65536, 0);
+  EXPECT_EQ(AMEND_ERR_NOT_QCOW2, amend_preflight(raw.data(), raw.size(), big, &h));
+  auto bad = ok;
+  PutBe32(bad, 96, 9);
+  EXPECT_EQ(AMEND_ERR_PARSE, amend_preflight(bad.data(), bad.size(), big, &h));
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, amend_preflight(nullptr, 0, big, &h));
+  EXPECT_EQ(AMEND_ERR_BAD_REQUEST, amend_preflight(ok.data(), ok.size(), big, nullptr));
+}
+
 TEST(AmendPlan, DowngradeGatesThatNeedTheScan) {
   auto v3 = BuildHeader(HeaderSpec());
   EXPECT_EQ(AMEND_ERR_SCAN_REQUIRED, PlanWith(v3, AMEND_COMPAT_V2, 0, nullptr).status);

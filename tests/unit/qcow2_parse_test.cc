@@ -8,6 +8,7 @@
 
 #include "src/qcow2/qcow2_format.h"
 #include "src/qcow2/qcow2_header.h"
+#include "src/qcow2/qcow2_write.h"
 #include "tests/unit/header_builder.h"
 
 namespace {
@@ -88,6 +89,55 @@ TEST(Qcow2Parse, UnterminatedExtensionListReachingTheEndIsAccepted) {
   ASSERT_EQ(QCOW2_OK, Parse(b, &h));
   EXPECT_EQ(1u, h.n_ext);
   EXPECT_EQ(512u, h.ext_end);
+  EXPECT_FALSE(h.ext_end_marker);
+}
+
+TEST(Qcow2Parse, EndMarkerIsRecorded) {
+  HeaderSpec s;
+  s.backing = "base.qcow2";
+  auto b = BuildHeader(s);
+  qcow2_header h;
+  ASSERT_EQ(QCOW2_OK, Parse(b, &h));
+  EXPECT_TRUE(h.ext_end_marker);
+  EXPECT_EQ(120u, h.ext_end);
+  // The same header whose chain runs into the backing name instead: an
+  // unknown extension where the end marker was, reaching the name.
+  s.end_marker = false;
+  s.ext.push_back({0x22222222, {}});
+  b = BuildHeader(s);
+  ASSERT_EQ(QCOW2_OK, Parse(b, &h));
+  EXPECT_FALSE(h.ext_end_marker);
+  EXPECT_EQ(h.backing_offset, h.ext_end);
+}
+
+TEST(Qcow2Parse, ProbeClusterSize) {
+  HeaderSpec s;
+  uint32_t cs = 0;
+  for (uint32_t bits : {9u, 16u, 21u}) {
+    s.cluster_bits = bits;
+    auto b = BuildHeader(s);
+    ASSERT_EQ(QCOW2_OK, qcow2_probe_cluster_size(b.data(), 24, &cs));
+    EXPECT_EQ(1u << bits, cs);
+  }
+  auto b = BuildHeader(s);
+  EXPECT_EQ(QCOW2_ERR_TRUNCATED, qcow2_probe_cluster_size(b.data(), 23, &cs));
+  EXPECT_EQ(QCOW2_ERR_TRUNCATED, qcow2_probe_cluster_size(nullptr, 24, &cs));
+  EXPECT_EQ(QCOW2_ERR_TRUNCATED, qcow2_probe_cluster_size(b.data(), 24, nullptr));
+  for (uint32_t bits : {0u, 8u, 22u, 64u, 0xffffffffu}) {
+    PutBe32(b, QCOW2_OFF_CLUSTER_BITS, bits);
+    EXPECT_EQ(QCOW2_ERR_CLUSTER_BITS, qcow2_probe_cluster_size(b.data(), b.size(), &cs))
+        << bits;
+  }
+}
+
+TEST(Qcow2Write, SetBackingOffsetTouchesOnlyItsField) {
+  std::vector<uint8_t> b(72, 0xa5);
+  std::vector<uint8_t> before = b;
+  qcow2_set_backing_offset(b.data(), 0x0102030405060708ULL);
+  EXPECT_EQ(0x0102030405060708ULL, GetBe64(b, QCOW2_OFF_BACKING_OFFSET));
+  for (size_t i = 0; i < b.size(); i++)
+    if (i < QCOW2_OFF_BACKING_OFFSET || i >= QCOW2_OFF_BACKING_OFFSET + 8)
+      EXPECT_EQ(before[i], b[i]) << i;
 }
 
 TEST(Qcow2Parse, EveryTruncationIsRefused) {

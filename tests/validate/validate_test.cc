@@ -1,5 +1,5 @@
 // validate_test.cc — the host's check of what the guest returns
-// (sandbox/validate.c): an honest guest's answer is accepted; every kind
+// (src/image/validate.c): an honest guest's answer is accepted; every kind
 // of lie — about the record, about the bytes, about what was asked — is
 // refused with its own code, so nothing reaches the file.
 #include <gtest/gtest.h>
@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
-#include "sandbox/guest_abi.h"
-#include "sandbox/validate.h"
+#include "abi/guest_abi.h"
 #include "src/amend/amend_plan.h"
+#include "src/image/validate.h"
 #include "src/qcow2/qcow2_format.h"
 #include "tests/unit/header_builder.h"
 

@@ -2,7 +2,7 @@
  * submits a descriptor chain that loops (0 -> 1 -> 0) and notifies. The
  * device must refuse the chain and the host end the run with a device
  * protocol error (not hang, not walk forever). */
-#include "sandbox/virtio_defs.h"
+#include "abi/virtio_defs.h"
 #include "tests/sandbox/bad_guests/report.h"
 
 #define QN 4u

@@ -1,8 +1,8 @@
 /* mmio_storm.c — test-only bad guest: reads a valid virtio-mmio register
  * forever, one VM exit per read. The host must stop it with its bound on
  * exits. */
+#include "abi/virtio_defs.h"
 #include "tests/sandbox/bad_guests/report.h"
-#include "sandbox/virtio_defs.h"
 
 void guest_main(void)
 {

@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
+#include "abi/guest_abi.h"
 #include "guest/lib.h"
-#include "sandbox/guest_abi.h"
 #include "src/amend/amend_status.h"
 
 void guest_main(void);

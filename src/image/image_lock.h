@@ -1,0 +1,48 @@
+/*
+ * image_lock.h — QEMU's image locking protocol, so that instar and QEMU
+ * (qemu-system, qemu-img, qemu-nbd, qemu-storage-daemon) see each other.
+ *
+ * QEMU takes open-file-description byte-range read locks: byte 100+i for
+ * each permission i it holds, byte 200+i for each permission i it does
+ * not let others share. Permission bits: 0 consistent read, 1 write,
+ * 2 write-unchanged, 3 resize. instar amends like a writer that shares
+ * only reading: it holds {consistent read, write}, and does not share
+ * {write, resize}. Trust: the fd is ours; the lock state of the file is
+ * whatever other processes made it.
+ */
+#ifndef INSTAR_IMAGE_LOCK_H
+#define INSTAR_IMAGE_LOCK_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum lock_result {
+	LOCK_TAKEN = 0,
+	LOCK_CONFLICT,   /* another process holds a conflicting lock */
+	LOCK_FAILED,     /* fcntl failed (errno is kept) */
+};
+
+#define QEMU_LOCK_PERM_BASE   100
+#define QEMU_LOCK_SHARED_BASE 200
+#define QEMU_PERM_CONSISTENT_READ 0
+#define QEMU_PERM_WRITE           1
+#define QEMU_PERM_WRITE_UNCHANGED 2
+#define QEMU_PERM_RESIZE          3
+
+/* Take instar's writer locks, then look for conflicting holders — QEMU's
+ * order, so that of two lockers starting together at most one wins. Two
+ * that start at the same instant can each see the other and both give
+ * up: on a conflict instar tries again, IMAGE_LOCK_TRIES times in all,
+ * after a pause of 2-9 ms that differs between processes, so that of two
+ * instars racing one wins (tests/locks measures it); a lock another
+ * program really holds is refused at most about 30 ms later. On
+ * LOCK_CONFLICT / LOCK_FAILED every byte taken here is released again. */
+#define IMAGE_LOCK_TRIES 4
+enum lock_result image_lock_writer(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
