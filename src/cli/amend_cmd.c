@@ -164,8 +164,12 @@ static int print_success(const struct amend_args *a, bool amended,
 	} else if (!a->quiet) {
 		(void)puts(amended ? "Image amended." : "No change.");
 	}
-	if (fflush(stdout) != 0 || ferror(stdout))
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		const char *why = strerror(errno);
+
+		msg_print(stderr, msg_stdout(), why, strlen(why), NULL);
 		return EXIT_REFUSED;
+	}
 	return EXIT_OK;
 }
 

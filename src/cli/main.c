@@ -2,6 +2,7 @@
  * main.c — the `instar` entry point: subcommand dispatch, --help,
  * --version. Trust: argv is user input and is only compared here.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -67,9 +68,15 @@ static int seccomp_main(int argc, char *const argv[])
  * seccomp filter. */
 static int stdout_checked(int rc)
 {
-	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK)
-		return EXIT_REFUSED;
-	return rc;
+	const char *m = msg_stdout();
+	const char *arg = strstr(m, "%s");
+
+	if ((fflush(stdout) == 0 && !ferror(stdout)) || rc != EXIT_OK)
+		return rc;
+	if (arg != NULL)
+		(void)fprintf(stderr, "instar: %.*s%s%s\n", (int)(arg - m), m,
+			      strerror(errno), arg + 2);
+	return EXIT_REFUSED;
 }
 
 static int dispatch(int argc, char *argv[])

@@ -297,3 +297,8 @@ const char *msg_lockdown(enum lockdown_err e)
 		return SPEC_OVERFLOW;
 	}
 }
+
+const char *msg_stdout(void)
+{
+	return "cannot write to standard output: %s";
+}

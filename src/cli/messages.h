@@ -27,6 +27,7 @@ const char *msg_image(enum image_err e);      /* "%s": path, then strerror */
 const char *msg_sandbox(enum sandbox_err e);  /* no argument */
 const char *msg_validate(enum validate_err e);/* no argument */
 const char *msg_lockdown(enum lockdown_err e);/* no argument */
+const char *msg_stdout(void);                 /* "%s": strerror */
 
 /* Exit statuses. */
 #define EXIT_OK      0

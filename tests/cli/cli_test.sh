@@ -650,6 +650,27 @@ case_json_noop() {
 	cmp -s want out || fail "got $(show out)"
 	untouched img.qcow2 v3
 }
+# Standard output that cannot take the answer (a full disk): exit 1 and
+# a message, though the image was amended; -q prints nothing, so exit 0.
+case_stdout_full() {
+	fresh v2 img.qcow2
+	timeout -k 5 20 "$INSTAR" amend -o compat=1.1 img.qcow2 </dev/null >/dev/full 2>err
+	RC=$?
+	want_rc 1
+	want_err "cannot write to standard output: No space left on device"
+	want_state img.qcow2 "1.1 false"
+	fresh v2 q.qcow2
+	timeout -k 5 20 "$INSTAR" amend -q -o compat=1.1 q.qcow2 </dev/null >/dev/full 2>err
+	RC=$?
+	want_rc 0
+	want_no_err
+	timeout -k 5 20 "$INSTAR" --help </dev/null >/dev/full 2>err
+	RC=$?
+	want_rc 1
+	printf 'instar: cannot write to standard output: No space left on device\n' >want_err
+	cmp -s want_err err || fail "--help: stderr is '$(show err)'"
+}
+
 # The filename is printed as given: relative, absolute, ./-prefixed.
 case_json_filename_as_given() {
 	mkdir -p sub
