@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int k = 0; k < argc; k++)
 			named = named || out.filename == words[k];
 		FUZZ_ASSERT(named);
-	} else if (e != ARGS_HELP) {
+	} else if (e != ARGS_HELP && e != ARGS_OPTIONS_HELP) {
 		FUZZ_ASSERT(err.code == e);
 		if (err.arg != NULL) {
 			bool in_word = false;

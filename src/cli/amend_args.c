@@ -135,6 +135,8 @@ enum args_err amend_args_parse(int argc, char *const argv[],
 			e = take_format(val, out, err);
 		} else if (kind == 'O') {
 			e = take_output(val, out, err);
+		} else if (amend_options_want_help(val, strlen(val))) {
+			return ARGS_OPTIONS_HELP;
 		} else {
 			any_o = true;
 			e = amend_options_parse(val, strlen(val), &out->request, err);

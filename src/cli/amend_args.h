@@ -21,6 +21,7 @@ extern "C" {
 enum args_err {
 	ARGS_OK = 0,
 	ARGS_HELP,                /* --help: print usage, exit 0 */
+	ARGS_OPTIONS_HELP,        /* -o help (or -o ?): list the -o keys, exit 0 */
 	ARGS_UNKNOWN_FLAG,        /* arg = the flag */
 	ARGS_MISSING_VALUE,       /* a flag that needs a value is last; arg = flag */
 	ARGS_BAD_OUTPUT,          /* --output not human|json; arg = value */
@@ -64,6 +65,10 @@ struct args_error {
 /* Parse the arguments after "amend" (argv[0] is the first of them). */
 enum args_err amend_args_parse(int argc, char *const argv[],
 			       struct amend_args *out, struct args_error *err);
+
+/* Does one -o argument ask for the list of keys: a piece "help" or "?"
+ * (as qemu-img, whatever else the argument holds)? */
+bool amend_options_want_help(const char *s, size_t len);
 
 /* Parse one -o argument ("k=v,k=v") into `req`, merging with what it
  * already holds. Pure; `len` bytes of `s`, no NUL needed. */

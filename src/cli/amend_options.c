@@ -75,6 +75,25 @@ static enum args_err parse_piece(const char *p, size_t n,
 	return fail(err, ARGS_UNKNOWN_KEY, p, klen);
 }
 
+bool amend_options_want_help(const char *s, size_t len)
+{
+	size_t start = 0;
+
+	if (s == NULL)
+		return false;
+	for (;;) {
+		const char *comma = memchr(s + start, ',', len - start);
+		size_t end = comma ? (size_t)(comma - s) : len;
+
+		if (word_is(s + start, end - start, "help") ||
+		    word_is(s + start, end - start, "?"))
+			return true;
+		if (comma == NULL)
+			return false;
+		start = end + 1;
+	}
+}
+
 enum args_err amend_options_parse(const char *s, size_t len,
 				  struct amend_request *req,
 				  struct args_error *err)

@@ -16,6 +16,7 @@ const char *msg_args(enum args_err e)
 	switch (e) {
 	case ARGS_OK:
 	case ARGS_HELP:
+	case ARGS_OPTIONS_HELP:
 		return "";
 	case ARGS_UNKNOWN_FLAG:
 		return "unknown flag '%s' (see instar amend --help)";

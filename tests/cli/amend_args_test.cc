@@ -79,6 +79,22 @@ TEST(AmendArgs, SameValueTwiceIsFine) {
   EXPECT_EQ(ARGS_OK, Parse({"-o", "lazy_refcounts=on", "-o", "lazy_refcounts=yes", "x"}).rc);
 }
 
+TEST(AmendArgs, OptionsHelp) {
+  EXPECT_EQ(ARGS_OPTIONS_HELP, Parse({"-o", "help"}).rc);
+  EXPECT_EQ(ARGS_OPTIONS_HELP, Parse({"-o", "?", "x"}).rc);
+  EXPECT_EQ(ARGS_OPTIONS_HELP, Parse({"-o", "compat=1.1,help", "x"}).rc);
+  EXPECT_EQ(ARGS_OPTIONS_HELP, Parse({"-o", "bogus,?"}).rc);
+  EXPECT_EQ(ARGS_OPTIONS_HELP, Parse({"-o", "compat=1.1", "--options=help"}).rc);
+  // Not a piece of its own: an ordinary (bad) piece.
+  EXPECT_EQ(ARGS_MISSING_EQUALS, Parse({"-o", "helpme", "x"}).rc);
+  EXPECT_EQ(ARGS_UNKNOWN_KEY, Parse({"-o", "help=1", "x"}).rc);
+  // --help still wins over everything.
+  EXPECT_EQ(ARGS_HELP, Parse({"-o", "help", "--help"}).rc);
+  EXPECT_TRUE(amend_options_want_help("a,help,b", 8));
+  EXPECT_FALSE(amend_options_want_help("a,hel", 5));
+  EXPECT_FALSE(amend_options_want_help(nullptr, 0));
+}
+
 TEST(AmendArgs, HelpWins) {
   EXPECT_EQ(ARGS_HELP, Parse({"--help"}).rc);
   EXPECT_EQ(ARGS_HELP, Parse({"-o", "bogus", "-h"}).rc);

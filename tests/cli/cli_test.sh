@@ -650,6 +650,28 @@ case_json_noop() {
 	cmp -s want out || fail "got $(show out)"
 	untouched img.qcow2 v3
 }
+# -o help: qemu-img amend -o help's lines for the two keys, exit 0, no
+# file opened (a missing one is fine; a given one is left untouched).
+case_options_help() {
+	local want='Amend options for '"'"'qcow2'"'"':
+  compat=<str>           - Compatibility level (v2 [0.10] or v3 [1.1])
+  lazy_refcounts=<bool (on/off)> - Postpone refcount updates'
+	run amend -o help
+	want_rc 0
+	want_out "$want"
+	want_no_err
+	fresh v2 img.qcow2
+	run amend -o 'compat=1.1,?' img.qcow2
+	want_rc 0
+	want_out "$want"
+	untouched img.qcow2 v2
+	# The same lines as qemu-img's own list, for these two keys.
+	qemu-img amend -o help img.qcow2 2>&1 |
+		grep -E "^Amend options|^  (compat|lazy_refcounts)=" >qemu_lines
+	printf '%s\n' "$want" | cmp -s - qemu_lines ||
+		fail "not qemu-img's lines: $(show qemu_lines)"
+}
+
 # Standard output that cannot take the answer (a full disk): exit 1 and
 # a message, though the image was amended; -q prints nothing, so exit 0.
 case_stdout_full() {
