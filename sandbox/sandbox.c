@@ -5,7 +5,7 @@
  *
  * Trust: the config comes from the host (checked anyway); the result
  * record and staged bytes come from the guest and are returned as-is,
- * unvalidated, for validate*.c.
+ * unvalidated, for src/image/validate.c.
  */
 #include "sandbox/sandbox.h"
 

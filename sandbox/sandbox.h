@@ -2,7 +2,7 @@
  * sandbox.h — the one entry point of the KVM sandbox: run a guest image
  * (normally the embedded amend.bin) against an image file and return
  * what it did. Everything the guest produced is reported, nothing is
- * trusted or committed here: src/image/validate*.c and src/image/commit*.c
+ * trusted or committed here: src/image/validate.c and src/image/commit.c
  * decide what happens to the file.
  *
  * The caller has opened the image, pre-probed its header cluster and

@@ -2,7 +2,7 @@
  * sandbox_err.h — every way a sandbox run can fail, one code each. The
  * library only returns these; the CLI's message table turns them into
  * text. SANDBOX_OK means the guest rang the doorbell and its result
- * record was copied out — NOT that the result is valid (validate*.c
+ * record was copied out — NOT that the result is valid (src/image/validate.c
  * decides that).
  */
 #ifndef INSTAR_SANDBOX_ERR_H

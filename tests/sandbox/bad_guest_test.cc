@@ -227,7 +227,7 @@ TEST_F(BadGuestTest, MmioOutsideWindow) {
 
 // The next three lie *inside* the header cluster. The sandbox reports
 // them faithfully (SANDBOX_OK: the doorbell rang, nothing was out of
-// bounds) and the validator (src/image/validate*.c) must refuse them; here
+// bounds) and the validator (src/image/validate.c) must refuse them; here
 // we check what it will be given, and that the file is untouched.
 
 TEST_F(BadGuestTest, LieL1OffsetIsStagedNotWritten) {
