@@ -3,10 +3,14 @@
 # plain build and under AddressSanitizer + UndefinedBehaviorSanitizer,
 # then print one line `N passed, N failed[, N skipped]` counting test
 # cases (googletest cases and the cases of the shell suites) of both runs.
-# The static checks (tag "static": shellcheck, the layout rules,
-# clang-tidy, the generated fuzz/sources.sh) read sources, not binaries,
-# so they run in the plain pass only (clang-tidy is given the asan
-# pass's view of the sources: build/clang_tidy.bzl).
+# Two kinds of test run in the plain pass only, since the sanitizer
+# build cannot change what they check: the static checks (tag "static":
+# the shell-script lint, the layout rules, clang-tidy, the generated
+# fuzz/sources.sh), which read sources, not binaries (clang-tidy is
+# given the asan pass's view of the sources: build/clang_tidy.bzl); and
+# (tag "once") the fuzz smoke and OSS-Fuzz builds, whose fuzzers carry
+# ASan + UBSan in every configuration, and the harness self-checks
+# (hostile, differential, locks), which drive fake tools, not instar.
 # Exit status is non-zero when anything failed.
 set -uo pipefail
 
@@ -21,7 +25,7 @@ total_p=0 total_f=0 total_s=0
 status=0
 
 labels=$("${BAZEL[@]}" query 'tests(//...)' 2>/dev/null | sort)
-dynamic=$("${BAZEL[@]}" query 'tests(//...) except attr(tags, "\bstatic\b", tests(//...))' 2>/dev/null | sort)
+dynamic=$("${BAZEL[@]}" query 'tests(//...) except attr(tags, "\b(static|once)\b", tests(//...))' 2>/dev/null | sort)
 if [ -z "$labels" ] || [ -z "$dynamic" ]; then
 	echo "test.sh: bazel query found no tests" >&2
 	echo "0 passed, 1 failed"
@@ -32,7 +36,8 @@ for config in plain asan; do
 	args=()
 	run_labels=$labels
 	if [ "$config" = asan ]; then
-		args=(--config=asan --test_tag_filters=-static --build_tag_filters=-static)
+		skip_tags=-static,-once
+		args=(--config=asan "--test_tag_filters=$skip_tags" "--build_tag_filters=$skip_tags")
 		run_labels=$dynamic
 	fi
 	echo "=== bazel test ${args[*]:-} //... ($config)"
