@@ -41,13 +41,15 @@
 #define AMEND_SCAN_BUDGET_NS 30000000000ULL
 #define AMEND_SCAN_MAX_EXITS 1000000u
 
+/* GNU-style (Usage, description, Options, Exit status), so that the
+ * manual page instar-amend(1) is generated from it (man/gen_man.sh):
+ * each option's continuation lines start in its description column. */
 void amend_usage(void)
 {
 	/* A help text that cannot be written is caught once, in main():
 	 * stdout's error indicator is sticky. */
 	(void)fputs(
-"Usage: instar amend [-f qcow2] -o KEY=VALUE[,KEY=VALUE...] [-o ...] [-q]\n"
-"                    [--output human|json] FILE\n"
+"Usage: instar amend [OPTION]... -o KEY=VALUE[,KEY=VALUE...] FILE\n"
 "\n"
 "Change a qcow2 image's compat version and lazy_refcounts flag in place,\n"
 "rewriting only its header cluster, as `qemu-img amend` would. The header\n"
@@ -61,10 +63,10 @@ void amend_usage(void)
 "                                 magic bytes. A file that is not qcow2\n"
 "                                 is refused even with -f qcow2.\n"
 "  -o, --options <KEY=VALUE,...>  qemu-img-style options. Repeatable;\n"
-"                                 comma-separated. At least one of:\n"
-"                                   compat=0.10 | compat=1.1\n"
-"                                   lazy_refcounts=on|off\n"
-"                                     (also true|false, yes|no)\n"
+"                                 comma-separated. At least one of\n"
+"                                 compat=0.10, compat=1.1,\n"
+"                                 lazy_refcounts=on|off\n"
+"                                 (also true|false, yes|no).\n"
 "                                 Other keys (refcount_bits, data_file,\n"
 "                                 backing_file, cluster_size, ...) are\n"
 "                                 refused. Giving one key two different\n"
@@ -74,8 +76,8 @@ void amend_usage(void)
 "  -q, --quiet                    Suppress \"Image amended.\" or \"No change.\"\n"
 "                                 on success. Errors still go to stderr.\n"
 "      --output <FORMAT>          human (default) | json\n"
-"      --stats                    After the guest's run, print its counters on\n"
-"                                 stderr: \"instar amend: stats: exits=N ...\"\n"
+"      --stats                    After the guest's run, print its counters\n"
+"                                 on stderr: \"instar amend: stats: ...\"\n"
 "                                 (VM exits, queue notifications, virtio\n"
 "                                 requests, guest run and sandbox times).\n"
 "  -h, --help                     Show this help.\n"
@@ -90,9 +92,12 @@ void amend_usage(void)
 "A downgrade reads the image's L1/L2 and snapshot tables (in the guest)\n"
 "to decide; everything else reads only the header cluster.\n"
 "\n"
-"Exit status: 0 amended or no change, 1 refused or failed (nothing is\n"
-"written), 2 bad command line.\n"
-"Requires /dev/kvm (root, or a member of the kvm group).\n",
+"Requires /dev/kvm (root, or a member of the kvm group).\n"
+"\n"
+"Exit status:\n"
+"  0  the image was amended, or no change was needed\n"
+"  1  refused or failed (nothing was written)\n"
+"  2  bad command line (nothing was opened)\n",
 		stdout);
 }
 

@@ -1,22 +1,44 @@
 /*
- * main.c — the `instar` entry point: subcommand dispatch, --help,
- * --version. Trust: argv is user input and is only compared here.
+ * main.c — the `instar` entry point: the table of commands (dispatch and
+ * the command list of --help both come from it, so --help lists every
+ * command there is), --help and --version.
+ * Trust: argv is user input and is only compared here.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "seccomp/print.h"
 #include "src/cli/amend_cmd.h"
 #include "src/cli/messages.h"
 #include "src/cli/process_setup.h"
+#include "src/cli/seccomp_cmd.h"
+#include "src/cli/version.h"
 
-#define INSTAR_VERSION "0.1.0"
+/* One line a command. The summary is its line in `instar --help` and the
+ * NAME line of its manual page instar-<name>(1) (man/gen_man.sh); a new
+ * command also gets a line in man/BUILD (its page) and a mention in
+ * docs/ (tests/dist/man_test.sh checks both). */
+struct command {
+	const char *name;
+	const char *summary;                       /* <= 64 characters */
+	int (*run)(int argc, char *const argv[]);  /* argv after the name */
+};
+
+static const struct command commands[] = {
+	{ "amend", "change a qcow2 image's compat version and lazy_refcounts flag",
+	  amend_main },
+	{ "seccomp", "print the seccomp allow-list that instar amend installs",
+	  seccomp_main },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 /* Diagnostics on stderr are not checked ((void)): one that cannot be
  * written has nowhere else to go, and the exit status still tells. */
 
+/* GNU-style, so that help2man makes instar(1) from it: the paragraph
+ * after the Usage line is the page's NAME line. */
 static void usage(FILE *out)
 {
 	/* Checked once, before exit (stdout_checked): the error indicator
@@ -24,40 +46,23 @@ static void usage(FILE *out)
 	(void)fputs(
 "Usage: instar <command> [options]\n"
 "\n"
-"Commands:\n"
-"  amend     change a qcow2 image's compat version and lazy_refcounts\n"
-"            flag in place, inside a KVM sandbox (instar amend --help)\n"
-"  seccomp   print the seccomp allow-list instar amend installs\n"
-"            (--pfc: libseccomp's pseudo-filter code of the exact filter)\n"
+"Work on untrusted disk images as qemu-img does, with every byte of the\n"
+"image interpreted inside a KVM guest.\n"
+"\n"
+"Commands:\n",
+		out);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		(void)fprintf(out, "  %-9s %s\n", commands[i].name,
+			      commands[i].summary);
+	(void)fputs(
 "\n"
 "Options:\n"
-"  -h, --help     show this help\n"
-"  -V, --version  show the version\n",
+"  -h, --help     show this help and exit\n"
+"  -V, --version  show the version and the source revision it was built\n"
+"                 from, and exit\n"
+"\n"
+"'instar <command> --help' shows the options of a command.\n",
 		out);
-}
-
-static int seccomp_main(int argc, char *const argv[])
-{
-	bool pfc = false;
-
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--pfc") == 0) {
-			pfc = true;
-		} else if (strcmp(argv[i], "--help") == 0 ||
-			   strcmp(argv[i], "-h") == 0) {
-			puts("Usage: instar seccomp [--pfc]\n\n"
-			     "Print the seccomp allow-list instar amend installs "
-			     "before it opens /dev/kvm:\none rule a line with its "
-			     "reason; with --pfc, libseccomp's export of the exact "
-			     "filter.");
-			return EXIT_OK;
-		} else {
-			(void)fprintf(stderr, "instar seccomp: unknown argument '%s'\n",
-				      argv[i]);
-			return EXIT_USAGE;
-		}
-	}
-	return seccomp_print_policy(stdout, pfc) == 0 ? EXIT_OK : EXIT_REFUSED;
 }
 
 /* stdout carries each command's answer (the help, the version, the
@@ -91,13 +96,13 @@ static int dispatch(int argc, char *argv[])
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		puts("instar " INSTAR_VERSION);
+		(void)printf("instar %s (%s)\n", INSTAR_VERSION, instar_revision);
 		return EXIT_OK;
 	}
-	if (strcmp(argv[1], "amend") == 0)
-		return amend_main(argc - 2, argv + 2);
-	if (strcmp(argv[1], "seccomp") == 0)
-		return seccomp_main(argc - 2, argv + 2);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 2, argv + 2);
+	}
 	(void)fprintf(stderr, "instar: unknown command '%s' (try instar --help)\n",
 		      argv[1]);
 	return EXIT_USAGE;

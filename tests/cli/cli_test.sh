@@ -320,7 +320,10 @@ case_top_version() {
 		run "$a"
 		want_rc 0
 		want_no_err
-		grep -Eqx 'instar [0-9]+\.[0-9]+\.[0-9]+' out || fail "$a: '$(show out)'"
+		# The version and the source revision it was built from (the
+		# stamp itself: //tests/dist:version_test).
+		grep -Eqx 'instar [0-9]+\.[0-9]+\.[0-9]+ \((git [0-9a-f]{4,40}(-dirty)?|revision unknown)\)' out ||
+			fail "$a: '$(show out)'"
 	done
 }
 case_top_no_command() {
@@ -393,8 +396,8 @@ case_amend_help() {
 	head -1 help.txt | grep -q '^Usage: instar amend ' || fail "no usage line"
 	local w
 	for w in '-f, --format' '-o, --options' '-q, --quiet' '--output <FORMAT>' \
-		'-h, --help' 'compat=0.10 | compat=1.1' 'lazy_refcounts=on|off' \
-		'true|false, yes|no' 'Exit status: 0' '/dev/kvm'; do
+		'--stats' '-h, --help' 'compat=0.10, compat=1.1,' 'lazy_refcounts=on|off' \
+		'true|false, yes|no' 'Exit status:' '/dev/kvm'; do
 		grep -qF -- "$w" help.txt || fail "--help does not mention '$w'"
 	done
 	run amend -h
@@ -640,6 +643,24 @@ case_json_amended() {
 	want_rc 0
 	json_expect down.qcow2 amended 0.10 off >want
 	cmp -s want out || fail "downgrade: got $(show out)"
+}
+# --output json and --output=json are the same flag: the same object.
+case_json_output_forms() {
+	local form
+	for form in "--output json" "--output=json"; do
+		fresh v2 img.qcow2
+		# shellcheck disable=SC2086 # the form is a word list
+		run amend $form -o compat=1.1 img.qcow2
+		want_rc 0
+		want_no_err
+		json_expect img.qcow2 amended 1.1 off >want
+		cmp -s want out || fail "$form: got $(show out)"
+		# shellcheck disable=SC2086 # the form is a word list
+		run amend $form -o compat=1.1 img.qcow2
+		want_rc 0
+		json_expect img.qcow2 noop 1.1 off >want
+		cmp -s want out || fail "$form, no-op: got $(show out)"
+	done
 }
 case_json_noop() {
 	fresh v3 img.qcow2
