@@ -3,8 +3,9 @@
 # with qemu-img, show `qemu-img info`, upgrade it with `instar amend` to
 # v3 with lazy refcounts, and show `qemu-img info` again.
 #
-# INSTAR=path/to/instar skips the build. BAZEL (default "bazel") and
-# BAZEL_BUILD_FLAGS let you build with another output base.
+# INSTAR=path/to/instar skips the build (setup.sh passes the installed
+# one). BAZEL (default "bazel") and BAZEL_BUILD_FLAGS let you build with
+# another output base.
 # Needs /dev/kvm: run as root or as a member of the kvm group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,9 @@ trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 img=sample.qcow2
 
+echo "--- instar --version ($INSTAR)"
+"$INSTAR" --version
+echo
 echo "--- qemu-img create -f qcow2 -o compat=0.10 sample.qcow2 64M (and 1 MiB of data)"
 qemu-img create -q -f qcow2 -o compat=0.10 "$img" 64M
 qemu-io -f qcow2 -c 'write -P 0x5a 0 1M' "$img" >/dev/null

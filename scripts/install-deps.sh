@@ -22,6 +22,13 @@ PACKAGES=(
 	# benchmark, seccomp ordering test, test-result summary, objcopy,
 	# /usr/bin/time (peak RSS in bench/)
 	hyperfine strace python3 binutils time
+	# the source revision in `instar --version` (build/workspace_status.sh)
+	# and the shell-script lint (//tests/lint)
+	git shellcheck
+	# manual pages made from --help at build time (man/), rendered and
+	# checked by //tests/dist:man_test; bash completion (completion/),
+	# driven by //tests/dist:completion_test
+	help2man man-db groff-base bash-completion
 )
 
 missing=()

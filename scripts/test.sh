@@ -9,8 +9,11 @@
 # fuzz/sources.sh), which read sources, not binaries (clang-tidy is
 # given the asan pass's view of the sources: build/clang_tidy.bzl); and
 # (tag "once") the fuzz smoke and OSS-Fuzz builds, whose fuzzers carry
-# ASan + UBSan in every configuration, and the harness self-checks
-# (hostile, differential, locks), which drive fake tools, not instar.
+# ASan + UBSan in every configuration, the harness self-checks
+# (hostile, differential, locks), which drive fake tools, not instar,
+# and the packaging tests (//tests/dist: install, manual pages, bash
+# completion, version stamp), which check files and texts the sanitizer
+# build cannot change (and scripts/install.sh refuses a sanitizer build).
 # Exit status is non-zero when anything failed.
 set -uo pipefail
 
