@@ -3,7 +3,9 @@
  * validator in src/image/) and the sandbox guests (guest/): guest-physical
  * memory map and page permissions, the virtqueue the host hands over
  * ready to use, the parameter page the host fills in, the result record
- * the guest fills in, the doorbell. Self-contained: it includes nothing
+ * the guest fills in, the doorbell, and the report stream in which the
+ * inspection programs (info, check) hand their findings over (whose
+ * records abi/report_abi.h lays out). Self-contained: it includes nothing
  * but <stdint.h>, and nothing in abi/ includes anything of the host's or
  * the guest's; both sides include it.
  *
@@ -18,7 +20,7 @@
  * trusts the parameter page only as far as the host wrote it.
  * Freestanding: stdint only, shared by both sides. The memory map and
  * doorbell constants are also usable from assembly and from the guest's
- * preprocessed linker script (guest/amend.lds.S): GUEST_ULL() drops the
+ * preprocessed linker script (guest/guest.lds.S): GUEST_ULL() drops the
  * C integer suffix there, and the C-only parts sit under !__ASSEMBLER__.
  */
 #ifndef INSTAR_GUEST_ABI_H
@@ -45,7 +47,10 @@
  *                  its data and .bss, as the embedded image says
  *                  (sandbox_guest.text_len / ro_len)
  *   up to 0x200000 U rw the stack (grows down from GUEST_STACK_TOP)
- * and the rest of RAM in 2 MiB pages, U rw, never executable. */
+ * and the rest of RAM in 2 MiB pages, U rw, never executable: from
+ * GUEST_SCRATCH_GPA the scratch (the header cluster, a second cluster,
+ * then work memory), and, for the inspection programs, the report region
+ * at guest_params.report_gpa (2 MiB-aligned, after the scratch). */
 #define GUEST_GDT_GPA        GUEST_ULL(0x00001000) /* GDT: null, code64 DPL3, data DPL3 */
 #define GUEST_PML4_GPA       GUEST_ULL(0x00002000) /* page tables: PML4 */
 #define GUEST_PDPT_GPA       GUEST_ULL(0x00003000) /*   -> PDPT */
@@ -77,11 +82,21 @@
  * access there is a protocol error. Ringing the doorbell also serves
  * whatever requests the guest left on the queue, as a notification would
  * (so the guest's final writes cost no exit of their own; it never
- * learns their status, and needs not: the host judges what was staged). */
+ * learns their status, and needs not: the host judges what was staged).
+ *
+ * A guest with a report region (report_bytes != 0) that has filled it
+ * writes GUEST_DOORBELL_FLUSH instead: the first guest_result.report_len
+ * bytes of the region are whole records (report_abi.h) for the host to
+ * take; the host copies them out and resumes the guest, which then
+ * writes its next records from the start of the region again. At
+ * GUEST_DOORBELL_DONE the region's first report_len bytes are the last
+ * records. A flush in a run without a report region is a protocol
+ * error. */
 #define GUEST_DOORBELL_DONE  GUEST_U(0x600d)
+#define GUEST_DOORBELL_FLUSH GUEST_U(0xf105)
 
 #define GUEST_ABI_MAGIC      GUEST_U(0x494e5354) /* "INST" */
-#define GUEST_ABI_VERSION    GUEST_U(4)
+#define GUEST_ABI_VERSION    GUEST_U(5)
 
 /* Guest-side limits the host relies on as well. */
 #define GUEST_SECTOR_SIZE    GUEST_U(512)
@@ -90,15 +105,38 @@
 /* Scratch the host gives beyond the two header clusters: the table
  * walk's read buffers and its set of L2 offsets (qcow2_walk.h). */
 #define GUEST_WORK_BYTES     GUEST_U(0x02000000) /* 32 MiB */
+/* The report region of the inspection programs: records are handed over
+ * (GUEST_DOORBELL_FLUSH) whenever it is full, so its size only sets how
+ * often that costs an exit. */
+#define GUEST_REPORT_BYTES   GUEST_U(0x00200000) /* 2 MiB */
+/* The work memory of the inspection programs, before check's counters:
+ * the bitmap directory (at most 64 MiB) and the windows and buffers of
+ * the open and of check's walk. */
+#define GUEST_INSPECT_WORK_BYTES GUEST_U(0x04800000) /* 72 MiB */
 
 #ifndef __ASSEMBLER__
 /* What the host asks of the guest program: a command and its arguments,
- * which only the program interprets (the sandbox copies them). For
- * amend.bin: GUEST_CMD_AMEND, arg[0] the compat wanted and arg[1] the
- * lazy_refcounts wanted, as the values of enum amend_compat and enum
- * amend_lazy (src/amend/amend_request.h; src/image/amend_guest.h and
- * guest/amend_main.c are the two places that convert). */
+ * which only the program interprets (the sandbox copies them).
+ *   GUEST_CMD_AMEND: arg[0] the compat wanted and arg[1] the
+ *     lazy_refcounts wanted, as the values of enum amend_compat and enum
+ *     amend_lazy (src/amend/amend_request.h; src/image/amend_guest.h and
+ *     guest/amend_prog.c are the two places that convert).
+ *   GUEST_CMD_INFO: read the image's metadata (header, extensions,
+ *     snapshot table, bitmap directory) and report it; no argument.
+ *   GUEST_CMD_INFO's arg[0] and GUEST_CMD_CHECK's arg[0]: the open
+ *     behaviour bits of the qemu-img release imitated (QOPEN_B_*,
+ *     src/qcow2/qcow2_open.h).
+ *   GUEST_CMD_CHECK: walk every table and count every cluster's
+ *     references, and report what qemu-img check would find; arg[1] its
+ *     behaviour bits (QCOW2_CHECK_*, src/qcow2/qcow2_check.h), arg[2] the
+ *     bytes at the end of the scratch given to the reference counters
+ *     (the rest of the work memory is the open's and the walk's,
+ *     GUEST_INSPECT_WORK_BYTES).
+ * Both inspection commands write reports only (report_abi.h); a write
+ * to the disk fails their run. */
 #define GUEST_CMD_AMEND      GUEST_U(1)
+#define GUEST_CMD_INFO       GUEST_U(2)
+#define GUEST_CMD_CHECK      GUEST_U(3)
 
 struct guest_request {
 	uint32_t command;          /* GUEST_CMD_* */
@@ -116,8 +154,20 @@ struct guest_params {
 	uint64_t disk_bytes;       /* size of the disk the device exposes */
 	uint64_t scratch_gpa;      /* GUEST_SCRATCH_GPA */
 	uint64_t scratch_bytes;    /* usable scratch */
+	uint64_t report_gpa;       /* the report region (0: none) */
+	uint64_t report_bytes;     /* its size (GUEST_REPORT_BYTES, or 0) */
 	struct guest_request request;
 };
+
+/* The status of an inspection program (GUEST_CMD_INFO, GUEST_CMD_CHECK)
+ * in guest_result.status; action stays GUEST_ACTION_NONE. What it found
+ * is in the report, whose END record tells it is complete. */
+#define GUEST_INSPECT_OK          GUEST_U(0)
+#define GUEST_INSPECT_ERR_PARAMS  GUEST_U(1)  /* parameter page or command not usable */
+#define GUEST_INSPECT_ERR_IO      GUEST_U(2)  /* a virtio-blk request failed */
+#define GUEST_INSPECT_ERR_REPORT  GUEST_U(3)  /* no report region, or a record too long */
+#define GUEST_INSPECT_ERR_MEMORY  GUEST_U(4)  /* the work memory is too small */
+#define GUEST_INSPECT_ERR_LIMIT   GUEST_U(5)  /* a walk exceeded its bound */
 
 /* Guest -> host, at GUEST_RESULT_GPA. Fixed size, every field checked. */
 #define GUEST_ACTION_NONE     GUEST_U(0)   /* refused or failed */
@@ -140,6 +190,12 @@ struct guest_result {
 				    * (nothing was planned), else the planner's
 				    * status (AMEND_CHANGED when a patch write
 				    * failed part-way). */
+	uint32_t report_len;       /* bytes of whole records at the start of
+				    * the report region (at a flush or at
+				    * the end; 0 without a region) */
+	uint32_t progress;         /* inspection programs: work done so far,
+				    * in units of 1/65536 (read by the host at
+				    * each exit, for a progress display only) */
 };
 
 #endif /* !__ASSEMBLER__ */

@@ -1,6 +1,6 @@
 /*
  * amend_guest_fuzzer.c — fuzz target 9, end to end across the guest
- * boundary: each input image goes to the real amend.bin running in KVM
+ * boundary: each input image goes to the real guest.bin running in KVM
  * (one VM kept for every input: sandbox/session.h resets its memory and
  * registers between runs), and what the guest returns goes to the real
  * host validator, as in `instar amend`.
@@ -37,7 +37,7 @@
 #include "abi/guest_abi.h"
 #include "fuzz/fuzz_amend.h"
 #include "fuzz/fuzz_util.h"
-#include "guest/amend_embedded.h"
+#include "guest/guest_embedded.h"
 #include "sandbox/session.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_scan.h"
@@ -160,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.cluster_size = (uint32_t)cs;
 	cfg.preprobe = img;
 	cfg.request = amend_guest_request(req);
-	cfg.guest = (struct sandbox_guest)SANDBOX_EMBEDDED_GUEST(instar_amend_bin);
+	cfg.guest = (struct sandbox_guest)SANDBOX_EMBEDDED_GUEST(instar_guest_bin);
 	cfg.walk_tables = amend_needs_scan(img, cs, &req);
 	cfg.budget_ns = 10ull * 1000000000ull;
 	cfg.max_exits = 1000000u;

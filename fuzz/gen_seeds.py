@@ -88,14 +88,17 @@ def main():
     abi = guest_abi.load()
     status = guest_abi.load_status()
     result = abi.structs["guest_result"]
-    no_rec = bytes(result.size)
+    # The fuzzer's input carries the amend part of the record: the
+    # members before the inspection programs' report_len.
+    rec_len = result.member("report_len").offset
+    no_rec = bytes(rec_len)
     for name, data in qcow.items():
         for rname, (c, l, _) in reqs.items():
             if rname == "down_noscan":
                 continue
             hdr = bytes([c, l, 1]) + no_rec + struct.pack(">H", len(data))
             put(out, "validate", f"{name}.{rname}", hdr + data)
-    rec = result.pack(io_error=1, rest=0)  # XORed in: flips io_error only
+    rec = result.pack(io_error=1, rest=0)[:rec_len]  # XORed in: flips io_error only
     v3 = qcow["v3"]
     put(out, "validate", "io_error",
         bytes([2, 2, 3]) + rec + struct.pack(">H", len(v3)) + v3)
@@ -113,7 +116,7 @@ def main():
         magic=abi.GUEST_ABI_MAGIC, abi_version=abi.GUEST_ABI_VERSION,
         status=status["AMEND_CHANGED"], action=abi.GUEST_ACTION_AMENDED,
         result_version=3, result_lazy=1, n_patches=1, patch_bytes=8,
-        sectors_written=1, io_error=0)
+        sectors_written=1, io_error=0, report_len=0, progress=0)[:rec_len]
     put(out, "validate", "liar_record",
         bytes([2, 2, 0]) + good + struct.pack(">H", len(v3)) + v3)
 

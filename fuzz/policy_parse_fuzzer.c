@@ -32,7 +32,8 @@ static void check_rules(const struct policy *p, size_t from,
 		FUZZ_ASSERT(r->reason[0] != '\0');
 		FUZZ_ASSERT(r->origin == origin);
 		FUZZ_ASSERT(r->stage == POLICY_STAGE_SETUP ||
-			    r->stage == POLICY_STAGE_ALWAYS);
+			    r->stage == POLICY_STAGE_ALWAYS ||
+			    r->stage == POLICY_STAGE_WRITE);
 		FUZZ_ASSERT(r->line >= 1 && r->col >= 1);
 		FUZZ_ASSERT(r->nconds <= POLICY_MAX_ARGS);
 		for (size_t k = 0; k < r->nconds; k++) {

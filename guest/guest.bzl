@@ -1,5 +1,5 @@
 """guest.bzl — how a sandbox guest is built: freestanding x86-64 C/asm,
-linked at GUEST_IMAGE_GPA with amend.ld, flattened with objcopy, and
+linked at GUEST_IMAGE_GPA with guest.ld, flattened with objcopy, and
 wrapped in an assembly file that .incbin's the flat image so the host
 binary carries it (no loading from a path at run time).
 
@@ -102,7 +102,7 @@ def guest_image(name, srcs = [], deps = [], symbol = None, testonly = False, vis
     guest_elf(
         name = name + "_elf",
         deps = lib_deps + ["//guest:guest_rt"],
-        linker_script = "//guest:amend.ld",
+        linker_script = "//guest:guest.ld",
         testonly = testonly,
         visibility = ["//visibility:private"],
     )

@@ -26,10 +26,16 @@ extern "C" {
 bool guest_run_config_ok(const struct sandbox_config *cfg,
 			 const struct sandbox_outcome *out);
 
+/* The RAM layout of cfg's run (sandbox_ram_plan()); false if invalid. */
+bool guest_run_plan(const struct sandbox_config *cfg,
+		    struct sandbox_ram_plan *plan);
+
 /* Copy the guest image, its parameter page and the pre-probed header
- * cluster into RAM of `ram` bytes, and write the GDT and page tables. */
+ * cluster into RAM laid out as `plan`, and write the GDT and page
+ * tables. */
 enum sandbox_err guest_run_load(struct guest_mem *m,
-				const struct sandbox_config *cfg, uint64_t ram);
+				const struct sandbox_config *cfg,
+				const struct sandbox_ram_plan *plan);
 
 /* The vCPU is loaded and RAM attached: hand the device over, call
  * cfg->after_setup, run, and fill *out (its staged buffer through

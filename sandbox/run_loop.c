@@ -123,9 +123,12 @@ static enum sandbox_err on_io(void)
 
 /* The doorbell page: one 32-bit write of GUEST_DOORBELL_DONE at its
  * start ends the run, after serving what the guest left on the queue;
- * any other access is a protocol error. */
+ * GUEST_DOORBELL_FLUSH (only where the caller takes reports) hands the
+ * report over and resumes the guest; any other access is a protocol
+ * error. */
 static enum sandbox_err on_doorbell(const struct kvm_run *r,
 				    struct virtio_mmio *mmio,
+				    const struct run_hooks *hooks,
 				    struct run_stats *st, bool *done)
 {
 	uint32_t v;
@@ -134,6 +137,8 @@ static enum sandbox_err on_doorbell(const struct kvm_run *r,
 	    r->mmio.len != sizeof(v))
 		return SANDBOX_ERR_BAD_DOORBELL;
 	memcpy(&v, r->mmio.data, sizeof(v));
+	if (v == GUEST_DOORBELL_FLUSH && hooks != NULL && hooks->flush != NULL)
+		return hooks->flush(hooks->ctx);
 	if (v != GUEST_DOORBELL_DONE)
 		return SANDBOX_ERR_BAD_DOORBELL;
 	enum vmmio_err e = vmmio_flush(mmio);
@@ -146,13 +151,14 @@ static enum sandbox_err on_doorbell(const struct kvm_run *r,
 }
 
 static enum sandbox_err on_mmio(struct kvm_vm *vm, struct virtio_mmio *mmio,
+				const struct run_hooks *hooks,
 				struct run_stats *st, bool *done)
 {
 	struct kvm_run *r = vm->run;
 	uint64_t a = r->mmio.phys_addr;
 	uint32_t len = r->mmio.len;
 	if (a >= GUEST_DOORBELL_GPA && a - GUEST_DOORBELL_GPA < GUEST_MMIO_SIZE)
-		return on_doorbell(r, mmio, st, done);
+		return on_doorbell(r, mmio, hooks, st, done);
 	if (a < GUEST_MMIO_GPA || a - GUEST_MMIO_GPA >= GUEST_MMIO_SIZE ||
 	    len == 0 || len > sizeof(r->mmio.data))
 		return SANDBOX_ERR_BAD_MMIO;
@@ -168,13 +174,14 @@ static enum sandbox_err on_mmio(struct kvm_vm *vm, struct virtio_mmio *mmio,
 /* One exit: SANDBOX_OK with *done set when the doorbell rang; SANDBOX_OK
  * with *done clear to keep running; an error otherwise. */
 static enum sandbox_err handle_exit(struct kvm_vm *vm, struct virtio_mmio *mmio,
+				const struct run_hooks *hooks,
 				struct run_stats *st, bool *done)
 {
 	st->last_exit_reason = vm->run->exit_reason;
 	switch (vm->run->exit_reason) {
 	case KVM_EXIT_MMIO:
 		st->mmio_exits++;
-		return on_mmio(vm, mmio, st, done);
+		return on_mmio(vm, mmio, hooks, st, done);
 	case KVM_EXIT_IO:
 		st->io_exits++;
 		return on_io();
@@ -194,7 +201,8 @@ static enum sandbox_err handle_exit(struct kvm_vm *vm, struct virtio_mmio *mmio,
 }
 
 enum sandbox_err run_loop(struct kvm_vm *vm, struct virtio_mmio *mmio,
-			  const struct run_limits *lim, struct run_stats *st)
+			  const struct run_limits *lim,
+			  const struct run_hooks *hooks, struct run_stats *st)
 {
 	memset(st, 0, sizeof(*st));
 	if (lim->budget_ns == 0 || lim->max_exits == 0)
@@ -224,7 +232,7 @@ enum sandbox_err run_loop(struct kvm_vm *vm, struct virtio_mmio *mmio,
 			break;
 		}
 		bool done = false;
-		err = handle_exit(vm, mmio, st, &done);
+		err = handle_exit(vm, mmio, hooks, st, &done);
 		if (err != SANDBOX_OK || done)
 			break;
 	}

@@ -2,7 +2,8 @@
  * run_loop.h — the vCPU exit loop: KVM_RUN until the guest rings the
  * doorbell, fails, or runs out of wall time or exits. MMIO exits in the
  * virtio-mmio window go to the transport; the doorbell (one MMIO write
- * of the one value to GUEST_DOORBELL_GPA) ends the run successfully;
+ * to GUEST_DOORBELL_GPA) ends the run successfully (GUEST_DOORBELL_DONE)
+ * or hands the report region over and resumes (GUEST_DOORBELL_FLUSH);
  * everything else, port I/O included, ends it with its own error.
  *
  * Not reentrant: the wall-time budget uses ITIMER_REAL/SIGALRM (the
@@ -46,8 +47,18 @@ struct run_stats {
 				    * could not be read) */
 };
 
+/* What the loop calls back into while the guest runs (NULL: nothing).
+ * flush: the guest rang GUEST_DOORBELL_FLUSH (its report region is full);
+ * SANDBOX_OK resumes it, anything else ends the run with that error. A
+ * flush without hooks is a doorbell protocol error. */
+struct run_hooks {
+	enum sandbox_err (*flush)(void *ctx);
+	void *ctx;
+};
+
 enum sandbox_err run_loop(struct kvm_vm *vm, struct virtio_mmio *mmio,
-			  const struct run_limits *lim, struct run_stats *st);
+			  const struct run_limits *lim,
+			  const struct run_hooks *hooks, struct run_stats *st);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t run_loop_now_ns(void);

@@ -82,14 +82,15 @@ static enum sandbox_err refuse_config(const struct sandbox_config *cfg)
 /* The VM: RAM mapped and loaded here (guest image, parameters, page
  * tables) while a prebuilt vCPU may still be being created, then joined. */
 static enum sandbox_err build_vm(const struct sandbox_config *cfg,
-				 uint64_t ram, struct kvm_vm *vm)
+				 const struct sandbox_ram_plan *plan,
+				 struct kvm_vm *vm)
 {
 	enum sandbox_err err;
 
 	kvm_vm_clear(vm);
-	err = kvm_vm_map_ram(vm, ram);
+	err = kvm_vm_map_ram(vm, plan->ram);
 	if (err == SANDBOX_OK)
-		err = guest_run_load(&vm->mem, cfg, ram);
+		err = guest_run_load(&vm->mem, cfg, plan);
 	if (cfg->prebuilt != NULL) {
 		enum sandbox_err perr = take_prebuilt(cfg, vm);
 		if (err == SANDBOX_OK)
@@ -117,12 +118,12 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 	struct staging stage;
 	if (!staging_init(&stage, staged, cfg->preprobe, cfg->cluster_size))
 		return refuse_config(cfg);
-	uint64_t ram = sandbox_ram_bytes(cfg->cluster_size, cfg->walk_tables);
-	if (ram == 0 || ram <= GUEST_SCRATCH_GPA)
+	struct sandbox_ram_plan plan;
+	if (!guest_run_plan(cfg, &plan) || plan.ram <= GUEST_SCRATCH_GPA)
 		return refuse_config(cfg);
 
 	struct kvm_vm vm;
-	enum sandbox_err err = build_vm(cfg, ram, &vm);
+	enum sandbox_err err = build_vm(cfg, &plan, &vm);
 	if (err != SANDBOX_OK)
 		goto done;
 

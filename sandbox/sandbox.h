@@ -1,6 +1,6 @@
 /*
  * sandbox.h — the one entry point of the KVM sandbox: run a guest image
- * (normally the embedded amend.bin) against an image file and return
+ * (normally the embedded guest.bin) against an image file and return
  * what it did. Everything the guest produced is reported, nothing is
  * trusted or committed here: src/image/validate.c and src/image/commit.c
  * decide what happens to the file.
@@ -80,6 +80,19 @@ struct sandbox_config {
 				      * give it GUEST_WORK_BYTES for them
 				      * (without, its scratch is the two
 				      * header clusters) */
+	uint64_t extra_work_bytes;   /* with walk_tables: this much more work
+				      * memory (check's reference counters);
+				      * the guest RAM must still fit
+				      * SANDBOX_MAX_RAM */
+	bool read_only;              /* every write request fails the run
+				      * (SANDBOX_ERR_BAD_WRITE) */
+	/* A report region (GUEST_REPORT_BYTES) for the inspection programs.
+	 * report_take (required with it) receives the records of each flush
+	 * and of the end of the run, in order, as raw unvalidated bytes;
+	 * returning false ends the run (SANDBOX_ERR_REPORT_REFUSED). */
+	bool report;
+	bool (*report_take)(void *ctx, const uint8_t *records, uint32_t len);
+	void *report_ctx;
 	uint64_t budget_ns;          /* 0: SANDBOX_DEFAULT_BUDGET_NS */
 	uint32_t max_exits;          /* 0: SANDBOX_DEFAULT_MAX_EXITS */
 	/* Optional (NULL: skipped). Called exactly once, after the VM, its
@@ -126,18 +139,43 @@ struct sandbox_outcome {
 	uint32_t requests;           /* virtio-blk requests served */
 	uint64_t elapsed_ns;         /* VM create -> result (or failure) */
 	uint64_t run_ns;             /* first KVM_RUN -> last exit */
+	uint32_t report_flushes;     /* GUEST_DOORBELL_FLUSH exits served */
+	uint64_t report_bytes;       /* bytes handed to report_take */
 	uint64_t guest_rip;          /* vCPU rip when a run failed (diagnostics; 0 after a good run) */
 	struct kvm_vm vm;            /* defer_teardown: the VM to release... */
 	bool vm_alive;               /* ...while this is true */
 };
 
-/* The guest RAM size used for a cluster size (0 if invalid): the low
- * 2 MiB, two header clusters and, with walk_tables, GUEST_WORK_BYTES of
- * table-walk memory, rounded up to 2 MiB. Mapped with MAP_NORESERVE:
- * only what the guest touches is ever allocated; but registering a
- * larger slot costs KVM more (metadata per page), so a run that walks
- * no tables gets none. */
+/* The guest RAM of a run, as sandbox_ram_plan() lays it out: the low
+ * 2 MiB, then the scratch (two header clusters and the work memory),
+ * rounded up to 2 MiB, then the report region if any. Mapped with
+ * MAP_NORESERVE: only what the guest touches is ever allocated; but
+ * registering a larger slot costs KVM more (metadata per page), so a run
+ * that walks no tables gets no work memory. At most SANDBOX_MAX_RAM (one
+ * page directory of 2 MiB pages). */
+#define SANDBOX_MAX_RAM (1ULL << 30)
+
+struct sandbox_ram_plan {
+	uint64_t scratch_bytes;      /* at GUEST_SCRATCH_GPA */
+	uint64_t report_gpa;         /* 0: no report region */
+	uint64_t report_bytes;
+	uint64_t ram;                /* all of it, a multiple of 2 MiB */
+};
+
+/* Lay out the RAM for a cluster size, `work_bytes` of work memory and an
+ * optional report region; false if the cluster size is invalid, a sum
+ * overflows, or it would not fit SANDBOX_MAX_RAM. */
+bool sandbox_ram_plan(uint32_t cluster_size, uint64_t work_bytes, bool report,
+		      struct sandbox_ram_plan *plan);
+
+/* The guest RAM size of an amend run (0 if invalid): sandbox_ram_plan()
+ * with GUEST_WORK_BYTES of work memory if walk_tables, no report. */
 uint64_t sandbox_ram_bytes(uint32_t cluster_size, bool walk_tables);
+
+/* The most work memory a check run can give its reference counters
+ * (sandbox_ram_plan() with GUEST_WORK_BYTES + this, the largest cluster
+ * size and a report region fits SANDBOX_MAX_RAM). */
+uint64_t sandbox_max_extra_work(uint32_t cluster_size);
 
 /* Run the guest. SANDBOX_OK only if the guest rang the doorbell with no
  * bad write and no header change; the outcome is filled as far as the

@@ -81,10 +81,13 @@ enum sandbox_err sandbox_session_run(struct sandbox_session *s,
 			return err;
 		s->rebuilds++;
 	}
+	struct sandbox_ram_plan plan;
+	if (!guest_run_plan(cfg, &plan) || plan.ram > s->ram)
+		return SANDBOX_ERR_CONFIG;   /* the session's RAM is fixed */
 	err = reset_ram(s);
 	s->used = true;
 	if (err == SANDBOX_OK)
-		err = guest_run_load(&s->vm.mem, cfg, s->ram);
+		err = guest_run_load(&s->vm.mem, cfg, &plan);
 	if (err == SANDBOX_OK)
 		err = kvm_cpu_load_registers(&s->vm, &regs);
 	if (err == SANDBOX_OK)

@@ -129,7 +129,8 @@ static uint8_t do_write(struct vblk_device *d, const struct vq_chain *c,
 {
 	uint64_t off;
 	uint64_t end_off;
-	if (!sector_range(d, sector, data_bytes / VIRTIO_BLK_SECTOR_SIZE,
+	if (d->read_only ||
+	    !sector_range(d, sector, data_bytes / VIRTIO_BLK_SECTOR_SIZE,
 			  &off, &end_off) ||
 	    end_off > d->cluster_size) {
 		d->bad_write = true;

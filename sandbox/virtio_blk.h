@@ -43,6 +43,7 @@ struct vblk_device {
 	const uint8_t *preprobe;    /* host's copy of the header cluster */
 	uint32_t cluster_size;
 	struct staging *staging;
+	bool read_only;             /* every write is a bad write */
 
 	/* What happened (read by sandbox.c and the tests). */
 	bool header_changed;        /* a read of the header cluster differed */

@@ -29,10 +29,13 @@ bool lockdown_profile_valid(enum lockdown_profile p)
 	return p == LOCKDOWN_PROFILE_SETUP || p == LOCKDOWN_PROFILE_RUN;
 }
 
-static bool in_profile(enum lockdown_profile p, enum policy_stage s)
+static bool in_profile(enum lockdown_profile p, enum policy_stage s,
+		       const struct lockdown_binding *b)
 {
 	if (s == POLICY_STAGE_ALWAYS)
 		return true;
+	if (s == POLICY_STAGE_WRITE)
+		return !b->read_only;
 	return s == POLICY_STAGE_SETUP && p == LOCKDOWN_PROFILE_SETUP;
 }
 
@@ -217,11 +220,12 @@ enum lockdown_err filter_build(const struct policy_entry *table, size_t len,
 	size_t added = 0;
 	for (size_t i = 0; i < len; i++) {
 		const struct policy_entry *e = &table[i];
-		if (e->stage != POLICY_STAGE_SETUP && e->stage != POLICY_STAGE_ALWAYS) {
+		if (e->stage != POLICY_STAGE_SETUP && e->stage != POLICY_STAGE_ALWAYS &&
+		    e->stage != POLICY_STAGE_WRITE) {
 			seccomp_release(ctx);
 			return LOCKDOWN_ERR_TABLE;
 		}
-		if (!in_profile(profile, e->stage))
+		if (!in_profile(profile, e->stage, b))
 			continue;
 		enum lockdown_err err = add_entry(ctx, e, b);
 		if (err != LOCKDOWN_OK) {
@@ -248,6 +252,18 @@ struct lockdown_binding lockdown_canonical_binding(enum lockdown_profile profile
 		.header_last_sector = profile == LOCKDOWN_PROFILE_SETUP
 					      ? LOCKDOWN_SETUP_LAST_SECTOR
 					      : ((uint64_t)1 << bits) - 512u,
+		.read_only = false,
+	};
+	return b;
+}
+
+struct lockdown_binding lockdown_canonical_reader(void)
+{
+	struct lockdown_binding b = {
+		.image_fd = LOCKDOWN_CANONICAL_IMAGE_FD,
+		.kvm_path = (const char *)LOCKDOWN_KVM_PATH_ADDR,
+		.header_last_sector = 0,
+		.read_only = true,
 	};
 	return b;
 }

@@ -11,6 +11,8 @@
 #define INSTAR_SECCOMP_LOCKDOWN_H
 
 #include <seccomp.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,6 +57,9 @@ struct lockdown_binding {
 			     * pinned at LOCKDOWN_KVM_PATH_ADDR) */
 	uint64_t header_last_sector; /* $header_last_sector: the highest
 			     * offset pwrite64 may write its one sector at */
+	bool read_only;     /* the command only reads its image (info,
+			     * check): the policy's [write] rules are left
+			     * out of both filters */
 };
 
 /*

@@ -422,7 +422,7 @@ static enum policy_err parse_cond(struct cur *c, struct policy_diag *d,
 	return POLICY_OK;
 }
 
-/* section := '[' ( 'setup' | 'always' ) ']' */
+/* section := '[' ( 'setup' | 'always' | 'write' ) ']' */
 static enum policy_err parse_section(struct cur *c, struct policy_diag *d,
 				     enum policy_stage *stage)
 {
@@ -439,6 +439,8 @@ static enum policy_err parse_section(struct cur *c, struct policy_diag *d,
 		*stage = POLICY_STAGE_SETUP;
 	else if (n == 6 && memcmp(c->buf + w, "always", 6) == 0)
 		*stage = POLICY_STAGE_ALWAYS;
+	else if (n == 5 && memcmp(c->buf + w, "write", 5) == 0)
+		*stage = POLICY_STAGE_WRITE;
 	else
 		return fail(d, POLICY_ERR_BAD_SECTION, c, start);
 	c->pos++;

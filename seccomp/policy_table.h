@@ -29,11 +29,15 @@ extern "C" {
 /*
  * When a rule is in force. The first filter (lockdown_apply) holds SETUP and
  * ALWAYS rules; the second, stacked filter (lockdown_tighten) holds ALWAYS
- * rules only, so SETUP rules stop working once the VM and vCPU exist.
+ * rules only, so SETUP rules stop working once the VM and vCPU exist. WRITE
+ * rules are in both filters of a command that writes its image (amend) and
+ * in neither filter of a read-only one (info, check: a binding with
+ * read_only set).
  */
 enum policy_stage {
 	POLICY_STAGE_SETUP = 1,
 	POLICY_STAGE_ALWAYS = 2,
+	POLICY_STAGE_WRITE = 3,
 };
 
 /* Which file a rule came from. SANITIZER rules exist only in --config=asan. */

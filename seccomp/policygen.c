@@ -151,9 +151,9 @@ static void to_entries(void)
 /* Build the filter of one canonical binding with libseccomp and write its
  * BPF as a C array named `name`; *len receives its instruction count. */
 static int emit_program(FILE *o, const char *name, enum lockdown_profile p,
-			unsigned bits, size_t *len)
+			const struct lockdown_binding *bp, size_t *len)
 {
-	struct lockdown_binding b = lockdown_canonical_binding(p, bits);
+	struct lockdown_binding b = *bp;
 	scmp_filter_ctx ctx = NULL;
 	FILE *t = tmpfile();
 	unsigned char buf[BPF_MAXINSNS * sizeof(struct sock_filter)];
@@ -196,35 +196,50 @@ static int emit_program(FILE *o, const char *name, enum lockdown_profile p,
  * (precompiled.h). */
 static int emit_precompiled(FILE *o)
 {
-	size_t lens[1u + LOCKDOWN_RUN_PROGRAMS];
+	size_t lens[LOCKDOWN_PRECOMPILED];
 	char name[64];
+	const struct lockdown_binding reader = lockdown_canonical_reader();
+	const struct lockdown_binding sb =
+		lockdown_canonical_binding(LOCKDOWN_PROFILE_SETUP, 0);
 
 	to_entries();
 	emitf(o, "\n/* BPF compiled by libseccomp at build time for the CLI's\n"
 		 " * bindings (seccomp/precompiled.h). */\n");
-	if (emit_program(o, "precompiled_setup", LOCKDOWN_PROFILE_SETUP, 0,
+	if (emit_program(o, "precompiled_setup", LOCKDOWN_PROFILE_SETUP, &sb,
 			 &lens[0]) != 0)
 		return -1;
 	for (unsigned bits = LOCKDOWN_MIN_CLUSTER_BITS;
 	     bits <= LOCKDOWN_MAX_CLUSTER_BITS; bits++) {
+		struct lockdown_binding rb =
+			lockdown_canonical_binding(LOCKDOWN_PROFILE_RUN, bits);
 		/* Cannot be cut: 16 characters and a two-digit number. */
 		(void)snprintf(name, sizeof name, "precompiled_run_%u", bits);
-		if (emit_program(o, name, LOCKDOWN_PROFILE_RUN, bits,
+		if (emit_program(o, name, LOCKDOWN_PROFILE_RUN, &rb,
 				 &lens[1u + bits - LOCKDOWN_MIN_CLUSTER_BITS]) != 0)
 			return -1;
 	}
+	if (emit_program(o, "precompiled_reader_setup", LOCKDOWN_PROFILE_SETUP,
+			 &reader, &lens[1u + LOCKDOWN_RUN_PROGRAMS]) != 0 ||
+	    emit_program(o, "precompiled_reader_run", LOCKDOWN_PROFILE_RUN,
+			 &reader, &lens[2u + LOCKDOWN_RUN_PROGRAMS]) != 0)
+		return -1;
 	emitf(o, "const struct precompiled_filter policy_precompiled[] = {\n");
-	struct lockdown_binding sb = lockdown_canonical_binding(LOCKDOWN_PROFILE_SETUP, 0);
-	emitf(o, "\t{ LOCKDOWN_PROFILE_SETUP, 0x%llxu, %zuu, precompiled_setup },\n",
+	emitf(o, "\t{ LOCKDOWN_PROFILE_SETUP, false, 0x%llxu, %zuu, precompiled_setup },\n",
 	      (unsigned long long)sb.header_last_sector, lens[0]);
 	for (unsigned bits = LOCKDOWN_MIN_CLUSTER_BITS;
 	     bits <= LOCKDOWN_MAX_CLUSTER_BITS; bits++) {
 		struct lockdown_binding rb =
 			lockdown_canonical_binding(LOCKDOWN_PROFILE_RUN, bits);
-		emitf(o, "\t{ LOCKDOWN_PROFILE_RUN, 0x%llxu, %zuu, precompiled_run_%u },\n",
+		emitf(o, "\t{ LOCKDOWN_PROFILE_RUN, false, 0x%llxu, %zuu, precompiled_run_%u },\n",
 		      (unsigned long long)rb.header_last_sector,
 		      lens[1u + bits - LOCKDOWN_MIN_CLUSTER_BITS], bits);
 	}
+	emitf(o, "\t{ LOCKDOWN_PROFILE_SETUP, true, 0x%llxu, %zuu, precompiled_reader_setup },\n",
+	      (unsigned long long)reader.header_last_sector,
+	      lens[1u + LOCKDOWN_RUN_PROGRAMS]);
+	emitf(o, "\t{ LOCKDOWN_PROFILE_RUN, true, 0x%llxu, %zuu, precompiled_reader_run },\n",
+	      (unsigned long long)reader.header_last_sector,
+	      lens[2u + LOCKDOWN_RUN_PROGRAMS]);
 	emitf(o, "};\n");
 	return 0;
 }
@@ -249,8 +264,9 @@ static int emit(FILE *o, const char *const files[2], size_t nshipped)
 		put_str(o, r->syscall);
 		emitf(o, ",\n\t\t.nr = %d,\n", nr);
 		emitf(o, "\t\t.stage = %s,\n",
-		      r->stage == POLICY_STAGE_SETUP ? "POLICY_STAGE_SETUP"
-						     : "POLICY_STAGE_ALWAYS");
+		      r->stage == POLICY_STAGE_SETUP    ? "POLICY_STAGE_SETUP"
+		      : r->stage == POLICY_STAGE_WRITE ? "POLICY_STAGE_WRITE"
+							: "POLICY_STAGE_ALWAYS");
 		emitf(o, "\t\t.origin = %s,\n",
 		      r->origin == POLICY_ORIGIN_SHIPPED ? "POLICY_ORIGIN_SHIPPED"
 							 : "POLICY_ORIGIN_SANITIZER");

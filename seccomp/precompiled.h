@@ -20,6 +20,7 @@
 #define INSTAR_SECCOMP_PRECOMPILED_H
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,14 +39,18 @@ extern "C" {
 
 struct precompiled_filter {
 	enum lockdown_profile profile;
+	bool read_only;
 	uint64_t header_last_sector;
 	size_t len;                      /* instructions */
 	const struct sock_filter *prog;
 };
 
-/* policy_table_gen.c: the setup program, then one run program per
- * cluster size (index bits - LOCKDOWN_MIN_CLUSTER_BITS). */
-extern const struct precompiled_filter policy_precompiled[1u + LOCKDOWN_RUN_PROGRAMS];
+/* policy_table_gen.c: the writer's setup program, one writer's run
+ * program per cluster size (index 1 + bits - LOCKDOWN_MIN_CLUSTER_BITS),
+ * then the reader's setup and run programs (which depend on no cluster
+ * size: they have no pwrite64). */
+#define LOCKDOWN_PRECOMPILED (1u + LOCKDOWN_RUN_PROGRAMS + 2u)
+extern const struct precompiled_filter policy_precompiled[LOCKDOWN_PRECOMPILED];
 
 /* The precompiled program for this profile and binding, or NULL. */
 const struct precompiled_filter *
@@ -56,6 +61,9 @@ lockdown_precompiled(enum lockdown_profile profile,
  * run programs for header clusters of 2^bits bytes. */
 struct lockdown_binding lockdown_canonical_binding(enum lockdown_profile profile,
 						   unsigned bits);
+
+/* The canonical binding of a read-only command (both profiles). */
+struct lockdown_binding lockdown_canonical_reader(void);
 
 #ifdef __cplusplus
 }

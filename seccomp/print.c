@@ -14,7 +14,8 @@
 
 static const char *stage_name(enum policy_stage s)
 {
-	return s == POLICY_STAGE_SETUP ? "setup" : "always";
+	return s == POLICY_STAGE_SETUP ? "setup"
+	       : s == POLICY_STAGE_WRITE ? "write" : "always";
 }
 
 static int print_table(FILE *out)
@@ -34,7 +35,9 @@ static int print_table(FILE *out)
 		    sanitizer) < 0)
 		return -1;
 	if (fprintf(out, "\ndefault action: kill the process; "
-			 "stage 'setup' rules end at lockdown_tighten()\n\n"
+			 "stage 'setup' rules end at lockdown_tighten(); "
+			 "'write' rules exist only for amend (info and check "
+			 "never write)\n\n"
 			 "%-7s %-16s %-52s %s\n", "stage", "syscall", "constraint",
 		    "reason") < 0)
 		return -1;
@@ -54,12 +57,13 @@ static int print_table(FILE *out)
 static const char print_kvm_path[] = "/dev/kvm";
 
 static int print_pfc(FILE *out, enum lockdown_profile profile, const char *title,
-		     uint64_t last_sector)
+		     uint64_t last_sector, bool read_only)
 {
 	const struct lockdown_binding b = {
 		.image_fd = SECCOMP_PRINT_IMAGE_FD,
 		.kvm_path = print_kvm_path,
 		.header_last_sector = last_sector,
+		.read_only = read_only,
 	};
 	scmp_filter_ctx ctx = NULL;
 
@@ -84,11 +88,17 @@ int seccomp_print_policy(FILE *out, bool pfc)
 		return -1;
 	if (pfc) {
 		if (print_pfc(out, LOCKDOWN_PROFILE_SETUP,
-			      "filter 1, installed by lockdown_apply()",
-			      SECCOMP_PRINT_SETUP_LAST_SECTOR) != 0 ||
+			      "amend's filter 1, installed by lockdown_apply()",
+			      SECCOMP_PRINT_SETUP_LAST_SECTOR, false) != 0 ||
 		    print_pfc(out, LOCKDOWN_PROFILE_RUN,
-			      "filter 2, stacked by lockdown_tighten(), for a 64 KiB header cluster",
-			      SECCOMP_PRINT_RUN_LAST_SECTOR) != 0)
+			      "amend's filter 2, stacked by lockdown_tighten(), for a 64 KiB header cluster",
+			      SECCOMP_PRINT_RUN_LAST_SECTOR, false) != 0 ||
+		    print_pfc(out, LOCKDOWN_PROFILE_SETUP,
+			      "info's and check's filter 1 (read-only: no [write] rules)",
+			      0, true) != 0 ||
+		    print_pfc(out, LOCKDOWN_PROFILE_RUN,
+			      "info's and check's filter 2 (read-only: no [write] rules)",
+			      0, true) != 0)
 			return -1;
 	}
 	return fflush(out) == 0 ? 0 : -1;

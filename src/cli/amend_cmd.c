@@ -21,10 +21,10 @@
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_status.h"
 #include "src/cli/amend_args.h"
-#include "src/cli/background.h"
+#include "src/cli/guest_blob.h"
 #include "src/cli/messages.h"
 #include "src/cli/output.h"
-#include "src/cli/process_setup.h"
+#include "src/cli/sandbox_steps.h"
 #include "src/image/amend_guest.h"
 #include "src/image/commit.h"
 #include "src/image/image_file.h"
@@ -127,12 +127,6 @@ static int refuse(enum amend_status s)
 	return EXIT_REFUSED;
 }
 
-static int lockdown_error(enum lockdown_err le)
-{
-	msg_print(stderr, msg_lockdown(le), NULL, 0, NULL);
-	return EXIT_REFUSED;
-}
-
 static int image_error(const char *path, const struct image_file *img,
 		       enum image_err e)
 {
@@ -192,53 +186,13 @@ static int print_success(const struct amend_args *a, bool amended,
 	return EXIT_OK;
 }
 
-/* sandbox_run()'s after_setup hook: once the VM, its memory and the vCPU
- * exist, and before the guest's first instruction, stack the narrower
- * seccomp filter (no more openat, VM-building ioctls, shared mappings or
- * seccomp; pwrite64 bound to this image's header cluster). */
-struct tighten_ctx {
-	const struct lockdown_binding *bind;
-	bool called;
-	enum lockdown_err err;
-};
-
-static enum sandbox_err tighten_after_setup(void *p)
-{
-	struct tighten_ctx *t = p;
-
-	t->called = true;
-	t->err = lockdown_tighten(t->bind);
-	return t->err == LOCKDOWN_OK ? SANDBOX_OK : SANDBOX_ERR_VM_SETUP;
-}
-
-/* --stats: one line of counters (for bench/bench.sh); like the error
- * lines, unchecked: if stderr fails there is nowhere else to say so. */
-static void print_stats(const struct sandbox_outcome *out)
-{
-	(void)fprintf(stderr,
-		      "instar amend: stats: exits=%u mmio_exits=%u notifies=%u "
-		      "requests=%u read_bytes=%llu guest_run_us=%llu sandbox_us=%llu\n",
-		      out->exits, out->mmio_exits, out->notifies, out->requests,
-		      (unsigned long long)out->read_bytes,
-		      (unsigned long long)(out->run_ns / 1000u),
-		      (unsigned long long)(out->elapsed_ns / 1000u));
-}
-
-static void release_vm(void *out)
-{
-	sandbox_release(out);
-}
-
 /* Run the guest on the pre-probed image; EXIT_OK when it rang its
  * doorbell under the tightened filter (out then holds what it did). */
 static int run_guest(const struct amend_args *a, const struct image_file *img,
 		     const struct lockdown_binding *bind,
 		     struct sandbox_prebuilt *pre, struct sandbox_outcome *out)
 {
-	struct tighten_ctx tighten = { bind, false, LOCKDOWN_OK };
-
 	struct sandbox_config cfg;
-	enum sandbox_err se;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.image_fd = img->fd;
@@ -246,7 +200,7 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
 	cfg.cluster_size = (uint32_t)img->cluster_len;
 	cfg.preprobe = img->cluster;
 	cfg.request = amend_guest_request(a->request);
-	cfg.guest = amend_guest_blob();
+	cfg.guest = instar_guest_blob();
 	/* A downgrade walks every L1/L2 table in the guest, an upgrade of an
 	 * image with snapshots its snapshot table: give those the larger,
 	 * documented ceiling (docs/sandbox.md, "Time limits"). */
@@ -255,29 +209,7 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
 		cfg.budget_ns = AMEND_SCAN_BUDGET_NS;
 		cfg.max_exits = AMEND_SCAN_MAX_EXITS;
 	}
-	cfg.after_setup = tighten_after_setup;
-	cfg.after_setup_ctx = &tighten;
-	/* The VM's teardown (half a millisecond in the kernel) runs on the
-	 * helper thread while the answer is judged and committed. */
-	cfg.defer_teardown = true;
-	/* The VM was being built on the helper thread during the pre-probe;
-	 * sandbox_run() loads guest RAM, then joins it. */
-	cfg.prebuilt = pre;
-	cfg.prebuilt_wait = background_wait;
-	se = sandbox_run(&cfg, out);
-	if (a->stats)
-		print_stats(out);
-	background_run(release_vm, out);
-	if (tighten.err != LOCKDOWN_OK)
-		return lockdown_error(tighten.err);
-	if (se == SANDBOX_OK && !tighten.called)
-		/* The guest ran without the second filter: a sandbox bug. */
-		return lockdown_error(LOCKDOWN_ERR_TIGHTEN);
-	if (se != SANDBOX_OK) {
-		msg_print(stderr, msg_sandbox(se), NULL, 0, NULL);
-		return EXIT_REFUSED;
-	}
-	return EXIT_OK;
+	return steps_run_guest(&cfg, bind, pre, a->stats, out);
 }
 
 /* Hold the guest's answer against the host's own expectation; commit an
@@ -331,31 +263,6 @@ done:
 	return rc;
 }
 
-_Static_assert(SANDBOX_KVM_PATH_ADDR == LOCKDOWN_KVM_PATH_ADDR,
-	       "the pinned /dev/kvm is where the precompiled filters expect it");
-
-/* Lockdown, in two steps around the helper thread's start: capabilities
- * and no_new_privs are per thread and inherited, so the helper is
- * created after they are gone (and before the filter, which has no
- * clone). Every descriptor but the image's is closed first. */
-static int enter_lockdown(struct lockdown_binding *bind)
-{
-	enum lockdown_err le;
-
-	if (!process_close_above(bind->image_fd))
-		return lockdown_error(LOCKDOWN_ERR_BINDING);
-	le = lockdown_drop_privileges();
-	if (le != LOCKDOWN_OK)
-		return lockdown_error(le);
-	(void)background_start();
-	if (!sandbox_kvm_path_pin())
-		return lockdown_error(LOCKDOWN_ERR_BINDING);
-	bind->kvm_path = sandbox_kvm_path();
-	background_ready();
-	le = lockdown_load(LOCKDOWN_PROFILE_SETUP, bind);
-	return le == LOCKDOWN_OK ? EXIT_OK : lockdown_error(le);
-}
-
 /* Lock down, then everything that touches the image's bytes: pre-probe,
  * guest, validation, commit. */
 static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
@@ -372,15 +279,13 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 	struct qcow2_header *h = NULL;
 	int rc;
 
-	rc = enter_lockdown(&bind);
+	rc = steps_lockdown(&bind);
 	if (rc != EXIT_OK)
 		return rc;
 	/* /dev/kvm, the VM and its vCPU do not depend on the image: the
 	 * helper thread builds them while this one pre-probes. */
 	memset(&out, 0, sizeof(out));
-	kvm_vm_clear(&pre.vm);
-	pre.err = SANDBOX_ERR_VM_SETUP;
-	background_run(sandbox_prebuild, &pre);
+	steps_prebuild(&pre);
 	h = malloc(sizeof(*h));
 	if (h == NULL) {
 		rc = image_error(a->filename, img, IMAGE_ERR_NOMEM);
@@ -400,10 +305,9 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 		rc = judge_and_commit(a, img, h, &out);
 	goto done;
 unused:
-	background_wait();
-	sandbox_prebuilt_release(&pre);
+	steps_prebuilt_unused(&pre);
 done:
-	background_wait();
+	steps_finish();
 	free(out.staged);
 	free(h);
 	return rc;

@@ -17,10 +17,6 @@ extern "C" {
 /* argv[0] is the first argument after "amend". */
 int amend_main(int argc, char *const argv[]);
 
-/* The guest program run in the sandbox (the embedded amend.bin in the
- * shipped binary). */
-struct sandbox_guest amend_guest_blob(void);
-
 void amend_usage(void);
 
 #ifdef __cplusplus

@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include "src/cli/amend_cmd.h"
+#include "src/cli/check_cmd.h"
+#include "src/cli/info_cmd.h"
 #include "src/cli/messages.h"
+#include "src/cli/output.h"
 #include "src/cli/process_setup.h"
 #include "src/cli/seccomp_cmd.h"
 #include "src/cli/version.h"
@@ -28,6 +31,10 @@ struct command {
 static const struct command commands[] = {
 	{ "amend", "change a qcow2 image's compat version and lazy_refcounts flag",
 	  amend_main },
+	{ "info", "show what qemu-img info shows of a qcow2 or raw image",
+	  info_main },
+	{ "check", "check a qcow2 image as qemu-img check does, read-only",
+	  check_main },
 	{ "seccomp", "print the seccomp allow-list that instar amend installs",
 	  seccomp_main },
 };
@@ -100,8 +107,10 @@ static int dispatch(int argc, char *argv[])
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			msg_set_command(commands[i].name);
 			return commands[i].run(argc - 2, argv + 2);
+		}
 	}
 	(void)fprintf(stderr, "instar: unknown command '%s' (try instar --help)\n",
 		      argv[1]);

@@ -187,7 +187,7 @@ const char *msg_sandbox(enum sandbox_err e)
 	case SANDBOX_OK:
 		return "";
 	case SANDBOX_ERR_KVM_UNAVAILABLE:
-		return "/dev/kvm is not available: instar amend runs the image "
+		return "/dev/kvm is not available: instar runs the image "
 		       "parser in a KVM guest; load the kvm module (kvm_intel or "
 		       "kvm_amd) or enable virtualisation";
 	case SANDBOX_ERR_KVM_PERMISSION:
@@ -227,8 +227,75 @@ const char *msg_sandbox(enum sandbox_err e)
 	case SANDBOX_ERR_SYSTEM_AREA:
 		return "the sandboxed guest's page tables or GDT changed; "
 		       "nothing was written";
+	case SANDBOX_ERR_BAD_REPORT:
+		return "the sandboxed guest broke the report protocol; nothing "
+		       "was written";
+	case SANDBOX_ERR_REPORT_REFUSED:
+		return "the image has more findings than instar's report "
+		       "ceiling holds; nothing was written";
 	case SANDBOX_ERR_CONFIG:
 	case SANDBOX_ERR_COUNT_:
+	default:
+		return SPEC_OVERFLOW;
+	}
+}
+
+const char *msg_iargs(enum iargs_err e)
+{
+	switch (e) {
+	case IARGS_OK:
+	case IARGS_HELP:
+		return "";
+	case IARGS_UNKNOWN_FLAG:
+		return "unknown flag '%s' (see --help)";
+	case IARGS_MISSING_VALUE:
+		return "flag '%s' needs a value";
+	case IARGS_BAD_OUTPUT:
+		return "invalid --output value '%s': use human or json";
+	case IARGS_UNKNOWN_FORMAT:
+		return "unknown format '%s': use -f qcow2 or -f raw";
+	case IARGS_UNSUPPORTED_FORMAT:
+		return "format '%s' is not supported yet: instar reads only qcow2 "
+		       "and raw images";
+	case IARGS_BAD_COMPAT:
+		return "unknown --qemu-compat release '%s': use 5.2, 7.2, 10.0 or 11.1";
+	case IARGS_NO_FILE:
+		return "no image file given (see --help)";
+	case IARGS_EXTRA_ARG:
+		return "unexpected extra argument '%s': give exactly one image file";
+	case IARGS_COUNT_:
+	default:
+		return SPEC_OVERFLOW;
+	}
+}
+
+const char *msg_inspect(enum inspect_err e)
+{
+	switch (e) {
+	case INSPECT_ERR_PROTOCOL:
+		return "'%s' names a protocol (%s): instar reads local image files only";
+	case INSPECT_ERR_FORMAT:
+		return "'%s' is a %s image: instar reads only qcow2 and raw images "
+		       "(not supported yet)";
+	case INSPECT_ERR_NOT_FILE:
+		return "'%s' is not a regular file or a block device";
+	case INSPECT_ERR_REPORT:
+		return "the sandboxed guest's report is malformed (%s); nothing "
+		       "was printed";
+	case INSPECT_ERR_MISMATCH:
+		return "the sandboxed guest's report contradicts the image header "
+		       "the host read; nothing was printed";
+	case INSPECT_ERR_GUEST:
+		return "the sandboxed guest could not inspect the image (%s)";
+	case INSPECT_ERR_TOO_LARGE:
+		return "the image has too many clusters for instar check's memory "
+		       "ceiling (%s); nothing was checked";
+	case INSPECT_ERR_ENCRYPTED:
+		return "'%s' is encrypted: instar check does not check encrypted "
+		       "images yet (not supported)";
+	case INSPECT_ERR_IO:
+		return "cannot read '%s': %s";
+	case INSPECT_ERR_COUNT_:
 	default:
 		return SPEC_OVERFLOW;
 	}

@@ -11,6 +11,8 @@
 #include "seccomp/lockdown.h"
 #include "src/amend/amend_status.h"
 #include "src/cli/amend_args.h"
+#include "src/cli/inspect_args.h"
+#include "src/cli/inspect_err.h"
 #include "src/image/image_file.h"
 #include "src/image/validate.h"
 
@@ -28,6 +30,8 @@ const char *msg_sandbox(enum sandbox_err e);  /* no argument */
 const char *msg_validate(enum validate_err e);/* no argument */
 const char *msg_lockdown(enum lockdown_err e);/* no argument */
 const char *msg_stdout(void);                 /* "%s": strerror */
+const char *msg_inspect(enum inspect_err e);  /* see inspect_err.h */
+const char *msg_iargs(enum iargs_err e);      /* "%s": the word in error */
 
 /* Exit statuses. */
 #define EXIT_OK      0

@@ -89,6 +89,13 @@ size_t term_escape(const char *in, size_t len, char *out, size_t cap)
 	return n;
 }
 
+static const char *msg_command = "amend";
+
+void msg_set_command(const char *name)
+{
+	msg_command = name;
+}
+
 void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 	       const char *a2)
 {
@@ -114,7 +121,9 @@ void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 		size_t w_ = term_escape((p), (len), line + n, ROOM);  \
 		n += w_ < ROOM ? w_ : ROOM;                           \
 	} while (0)
-	PUT("instar amend: ", 14);
+	PUT("instar ", 7);
+	PUT(msg_command, strlen(msg_command));
+	PUT(": ", 2);
 	while (*msg) {
 		if (msg[0] == '%' && msg[1] == 's') {
 			if (arg == 0 && a1 != NULL)

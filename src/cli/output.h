@@ -1,7 +1,8 @@
 /*
- * output.h — everything `instar amend` prints: error lines on stderr
- * ("instar amend: MESSAGE"), the success line or the JSON object on
- * stdout. Trust: the filename printed is user input and is JSON-escaped
+ * output.h — the messages every command prints on stderr ("instar
+ * COMMAND: MESSAGE"), and what `instar amend` prints on stdout (the
+ * success line or its JSON object); the inspection commands' reports are
+ * printed by src/cli/info_print.c and check_print.c. Trust: the filename printed is user input and is JSON-escaped
  * in JSON output; message arguments are substituted without printf.
  */
 #ifndef INSTAR_OUTPUT_H
@@ -15,7 +16,11 @@
 extern "C" {
 #endif
 
-/* Print "instar amend: " + msg + "\n" to `out`, replacing the first
+/* The command msg_print() names ("amend" until set; main.c sets it once,
+ * from the command line, to a string that outlives every message). */
+void msg_set_command(const char *name);
+
+/* Print "instar COMMAND: " + msg + "\n" to `out`, replacing the first
  * "%s" with a1 (a1_len bytes) and the second with a2 (NUL-terminated),
  * both escaped with term_escape(). */
 void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,

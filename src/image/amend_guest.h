@@ -1,7 +1,7 @@
 /*
  * amend_guest.h — the host's side of what `instar amend` asks the guest
- * (amend.bin): the planner's request (src/amend) in the ABI's generic
- * command record (abi/guest_abi.h). guest/amend_main.c reads it back the
+ * (guest.bin): the planner's request (src/amend) in the ABI's generic
+ * command record (abi/guest_abi.h). guest/main.c reads it back the
  * same way. Trusts nothing; it only copies fields.
  */
 #ifndef INSTAR_IMAGE_AMEND_GUEST_H

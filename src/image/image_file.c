@@ -43,16 +43,20 @@ static enum image_err fail(struct image_file *img, enum image_err e)
 	return e;
 }
 
-enum image_err image_open(const char *path, struct image_file *img)
+/* Open with `flags`, check the file type, record its size and its
+ * allocation. */
+static enum image_err open_as(const char *path, int flags,
+			      struct image_file *img)
 {
 	struct stat st;
 	int fd;
 
 	memset(img, 0, sizeof(*img));
 	img->fd = -1;
+	img->lock_conflict = -1;
 
 	/* O_NONBLOCK: opening a FIFO must not hang; it is refused below. */
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == EISDIR)
 			return fail(img, IMAGE_ERR_DIRECTORY);
@@ -70,17 +74,24 @@ enum image_err image_open(const char *path, struct image_file *img)
 		if (ioctl(fd, BLKGETSIZE64, &bytes) != 0)
 			return fail(img, IMAGE_ERR_STAT);
 		img->size = bytes;
+		img->block_device = true;
 	} else {
 		errno = 0;
 		return fail(img, IMAGE_ERR_NOT_FILE);
 	}
+	img->alloc_bytes = st.st_blocks < 0 ? 0 : (uint64_t)st.st_blocks * 512u;
 	/* Back to blocking I/O for the reads and writes that follow. */
 	if (fcntl(fd, F_SETFL, 0) != 0)
 		return fail(img, IMAGE_ERR_STAT);
+	return IMAGE_OK;
+}
 
-	switch (image_lock_writer(fd)) {
+static enum image_err lock_result_err(struct image_file *img,
+				      enum lock_result r)
+{
+	switch (r) {
 	case LOCK_TAKEN:
-		break;
+		return IMAGE_OK;
 	case LOCK_CONFLICT:
 		errno = 0;
 		return fail(img, IMAGE_ERR_LOCKED);
@@ -88,7 +99,35 @@ enum image_err image_open(const char *path, struct image_file *img)
 	default:
 		return fail(img, IMAGE_ERR_LOCK_FAILED);
 	}
-	return IMAGE_OK;
+}
+
+enum image_err image_open(const char *path, struct image_file *img)
+{
+	enum image_err e = open_as(path, O_RDWR, img);
+
+	if (e != IMAGE_OK)
+		return e;
+	return lock_result_err(img, image_lock_writer(img->fd));
+}
+
+enum image_err image_open_reader(const char *path, bool consistent_read,
+				 bool force_share, struct image_file *img)
+{
+	enum image_err e = open_as(path, O_RDONLY, img);
+	enum lock_result r;
+	int which = -1;
+
+	img->lock_conflict = -1;
+	if (e != IMAGE_OK)
+		return e;
+	r = image_lock_reader(img->fd, consistent_read, force_share, &which);
+	if (r == LOCK_CONFLICT) {
+		/* qemu-img looks at the locks only once it knows the format
+		 * (a raw image is never refused): the caller decides. */
+		img->lock_conflict = which;
+		return IMAGE_OK;
+	}
+	return lock_result_err(img, r);
 }
 
 enum image_err image_read_probe(struct image_file *img)
@@ -127,6 +166,22 @@ enum image_err image_read_cluster(struct image_file *img, size_t cluster_size)
 		return fail(img, IMAGE_ERR_READ);
 	}
 	img->cluster_len = cluster_size;
+	return IMAGE_OK;
+}
+
+enum image_err image_read_padded(struct image_file *img, size_t len)
+{
+	ssize_t n;
+
+	free(img->cluster);
+	img->cluster = calloc(1, len);
+	img->cluster_len = 0;
+	if (img->cluster == NULL)
+		return fail(img, IMAGE_ERR_NOMEM);
+	n = pread_full(img->fd, img->cluster, len, 0);
+	if (n < 0)
+		return fail(img, IMAGE_ERR_READ);
+	img->cluster_len = len;
 	return IMAGE_OK;
 }
 

@@ -1,9 +1,9 @@
 /*
  * image_file.h — open the image named on the command line the safe way
- * (read-write, no following of tricks: regular file or block device
- * only), take QEMU's image locks as a writer, and read the pre-probe
- * bytes: the header cluster, plus the head and tail used to name a
- * non-qcow2 format.
+ * (read-write for amend, read-only for info and check; regular file or
+ * block device only), take QEMU's image locks as a writer or a reader,
+ * and read the pre-probe bytes: the header cluster, plus the head and
+ * tail used to name a non-qcow2 format.
  *
  * Trust: the path is user input; the file's bytes are hostile and are
  * only copied here (after lockdown), never interpreted (format detection and parsing are
@@ -12,6 +12,7 @@
 #ifndef INSTAR_IMAGE_FILE_H
 #define INSTAR_IMAGE_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,12 @@ enum image_err {
 struct image_file {
 	int fd;
 	uint64_t size;             /* bytes (block devices: device size) */
+	uint64_t alloc_bytes;      /* bytes the file system allocated to it
+				    * (st_blocks * 512, at open) */
+	bool block_device;         /* not a regular file */
+	int lock_conflict;         /* image_open_reader(): -1, or the
+				    * permission another process holds (or
+				    * does not share) against this reader */
 	uint8_t head[IMAGE_PROBE_HEAD];
 	size_t head_len;
 	uint8_t tail[IMAGE_PROBE_TAIL];
@@ -53,12 +60,25 @@ struct image_file {
  * locks. Reads nothing: the bytes are read after lockdown. */
 enum image_err image_open(const char *path, struct image_file *img);
 
+/* Open read-only for the inspection commands (info, check), check the
+ * file type, record its size and allocation, take the reader's locks
+ * (image_lock_reader()). A conflicting lock is not an error here: it is
+ * recorded in lock_conflict (qemu-img refuses it only for some formats).
+ * Reads nothing. */
+enum image_err image_open_reader(const char *path, bool consistent_read,
+				 bool force_share, struct image_file *img);
+
 /* Read the head and tail used to name the format (after lockdown). */
 enum image_err image_read_probe(struct image_file *img);
 
 /* Read the first `cluster_size` bytes into img->cluster (allocated).
  * A file shorter than that gets IMAGE_ERR_READ with sys_errno 0. */
 enum image_err image_read_cluster(struct image_file *img, size_t cluster_size);
+
+/* Read the first `len` bytes into img->cluster (allocated), the part past
+ * the end of a shorter file zeroed, as QEMU's reads of a short file give
+ * them (info and check). */
+enum image_err image_read_padded(struct image_file *img, size_t len);
 
 /* Re-read the size (lseek) and the header cluster and compare them with
  * the pre-probe's: IMAGE_ERR_CHANGED if the file shrank or grew, or its

@@ -24,9 +24,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What instar holds, and what it does not share. */
-static const int held_perms[] = { QEMU_PERM_CONSISTENT_READ, QEMU_PERM_WRITE };
-static const int unshared_perms[] = { QEMU_PERM_WRITE, QEMU_PERM_RESIZE };
+/* What a role holds, and what it does not share. */
+struct lock_role {
+	const int *held;
+	size_t n_held;
+	const int *unshared;
+	size_t n_unshared;
+};
+
+static const int writer_held[] = { QEMU_PERM_CONSISTENT_READ, QEMU_PERM_WRITE };
+static const int reader_held[] = { QEMU_PERM_CONSISTENT_READ };
+static const int not_shared[] = { QEMU_PERM_WRITE, QEMU_PERM_RESIZE };
 
 static int ofd(int fd, int cmd, short type, off_t byte, struct flock *out)
 {
@@ -60,21 +68,22 @@ static int held_by_other(int fd, off_t byte, int *busy)
 /* Drop every byte instar may have taken (QEMU unlocks its bytes too when
  * its check fails), so that a refused instar does not, for the moment
  * until it closes the file, make a starting QEMU fail in turn. */
-static void unlock_all(int fd)
+static void unlock_all(int fd, const struct lock_role *role)
 {
-	for (size_t i = 0; i < sizeof(held_perms) / sizeof(int); i++)
+	for (size_t i = 0; i < role->n_held; i++)
 		(void)ofd(fd, F_OFD_SETLK, F_UNLCK,
-			  QEMU_LOCK_PERM_BASE + held_perms[i], NULL);
-	for (size_t i = 0; i < sizeof(unshared_perms) / sizeof(int); i++)
+			  QEMU_LOCK_PERM_BASE + role->held[i], NULL);
+	for (size_t i = 0; i < role->n_unshared; i++)
 		(void)ofd(fd, F_OFD_SETLK, F_UNLCK,
-			  QEMU_LOCK_SHARED_BASE + unshared_perms[i], NULL);
+			  QEMU_LOCK_SHARED_BASE + role->unshared[i], NULL);
 }
 
-static enum lock_result give_up(int fd, enum lock_result r)
+static enum lock_result give_up(int fd, const struct lock_role *role,
+				enum lock_result r)
 {
 	int saved = errno;
 
-	unlock_all(fd);
+	unlock_all(fd, role);
 	errno = saved;
 	return r;
 }
@@ -83,35 +92,40 @@ static enum lock_result give_up(int fd, enum lock_result r)
  * (raw_handle_perm_lock: raw_apply_lock_bytes, then
  * raw_check_lock_bytes): of two writers starting together each then
  * sees the other, and both give up rather than both writing. */
-static enum lock_result try_lock(int fd)
+static enum lock_result try_lock(int fd, const struct lock_role *role,
+				 int *conflict)
 {
 	int busy = 0;
 
-	for (size_t i = 0; i < sizeof(held_perms) / sizeof(int); i++) {
+	for (size_t i = 0; i < role->n_held; i++) {
 		if (ofd(fd, F_OFD_SETLK, F_RDLCK,
-			QEMU_LOCK_PERM_BASE + held_perms[i], NULL) != 0)
-			return give_up(fd, errno == EAGAIN || errno == EACCES
+			QEMU_LOCK_PERM_BASE + role->held[i], NULL) != 0)
+			return give_up(fd, role, errno == EAGAIN || errno == EACCES
 						   ? LOCK_CONFLICT : LOCK_FAILED);
 	}
-	for (size_t i = 0; i < sizeof(unshared_perms) / sizeof(int); i++) {
+	for (size_t i = 0; i < role->n_unshared; i++) {
 		if (ofd(fd, F_OFD_SETLK, F_RDLCK,
-			QEMU_LOCK_SHARED_BASE + unshared_perms[i], NULL) != 0)
-			return give_up(fd, errno == EAGAIN || errno == EACCES
+			QEMU_LOCK_SHARED_BASE + role->unshared[i], NULL) != 0)
+			return give_up(fd, role, errno == EAGAIN || errno == EACCES
 						   ? LOCK_CONFLICT : LOCK_FAILED);
 	}
 	/* Nobody else may hold a permission we refuse to share... */
-	for (size_t i = 0; i < sizeof(unshared_perms) / sizeof(int); i++) {
-		if (held_by_other(fd, QEMU_LOCK_PERM_BASE + unshared_perms[i], &busy) != 0)
-			return give_up(fd, LOCK_FAILED);
-		if (busy)
-			return give_up(fd, LOCK_CONFLICT);
+	for (size_t i = 0; i < role->n_unshared; i++) {
+		if (held_by_other(fd, QEMU_LOCK_PERM_BASE + role->unshared[i], &busy) != 0)
+			return give_up(fd, role, LOCK_FAILED);
+		if (busy) {
+			*conflict = role->unshared[i];
+			return give_up(fd, role, LOCK_CONFLICT);
+		}
 	}
 	/* ...nor refuse to share a permission we need. */
-	for (size_t i = 0; i < sizeof(held_perms) / sizeof(int); i++) {
-		if (held_by_other(fd, QEMU_LOCK_SHARED_BASE + held_perms[i], &busy) != 0)
-			return give_up(fd, LOCK_FAILED);
-		if (busy)
-			return give_up(fd, LOCK_CONFLICT);
+	for (size_t i = 0; i < role->n_held; i++) {
+		if (held_by_other(fd, QEMU_LOCK_SHARED_BASE + role->held[i], &busy) != 0)
+			return give_up(fd, role, LOCK_FAILED);
+		if (busy) {
+			*conflict = role->held[i];
+			return give_up(fd, role, LOCK_CONFLICT);
+		}
 	}
 	return LOCK_TAKEN;
 }
@@ -134,13 +148,40 @@ static void pause_before_retry(unsigned attempt)
 		;
 }
 
-enum lock_result image_lock_writer(int fd)
+static enum lock_result lock_as(int fd, const struct lock_role *role,
+			       int *conflict)
 {
-	enum lock_result r = try_lock(fd);
+	int which = -1;
+	enum lock_result r = try_lock(fd, role, &which);
 
 	for (unsigned i = 1; i < IMAGE_LOCK_TRIES && r == LOCK_CONFLICT; i++) {
 		pause_before_retry(i);
-		r = try_lock(fd);
+		r = try_lock(fd, role, &which);
 	}
+	if (conflict != NULL)
+		*conflict = which;
 	return r;
+}
+
+enum lock_result image_lock_writer(int fd)
+{
+	const struct lock_role writer = {
+		writer_held, sizeof(writer_held) / sizeof(int),
+		not_shared, sizeof(not_shared) / sizeof(int),
+	};
+
+	return lock_as(fd, &writer, NULL);
+}
+
+enum lock_result image_lock_reader(int fd, bool consistent_read,
+				   bool force_share, int *conflict)
+{
+	const struct lock_role reader = {
+		reader_held, consistent_read ? sizeof(reader_held) / sizeof(int) : 0,
+		not_shared, force_share ? 0 : sizeof(not_shared) / sizeof(int),
+	};
+
+	if (reader.n_held == 0 && reader.n_unshared == 0)
+		return LOCK_TAKEN;
+	return lock_as(fd, &reader, conflict);
 }

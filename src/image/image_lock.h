@@ -7,11 +7,17 @@
  * not let others share. Permission bits: 0 consistent read, 1 write,
  * 2 write-unchanged, 3 resize. instar amends like a writer that shares
  * only reading: it holds {consistent read, write}, and does not share
- * {write, resize}. Trust: the fd is ours; the lock state of the file is
- * whatever other processes made it.
+ * {write, resize}. instar info and check lock as qemu-img's read-only
+ * open does: no write, and {write, resize} not shared, so an image
+ * another process writes is refused; with -U (force share) they share
+ * everything and so are never refused. Trust: the fd is ours; the lock
+ * state of the file is whatever other processes made it.
  */
 #ifndef INSTAR_IMAGE_LOCK_H
 #define INSTAR_IMAGE_LOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +46,15 @@ enum lock_result {
  * LOCK_CONFLICT / LOCK_FAILED every byte taken here is released again. */
 #define IMAGE_LOCK_TRIES 4
 enum lock_result image_lock_writer(int fd);
+
+/* A reader's locks: consistent read held (`consistent_read`; qemu-img
+ * info opens without I/O permission and holds none), write and resize
+ * not shared unless `force_share`. Same order and retries as the
+ * writer's. On LOCK_CONFLICT, *conflict (if not NULL) is the permission
+ * qemu-img names: QEMU_PERM_WRITE or QEMU_PERM_RESIZE that another
+ * process holds, or QEMU_PERM_CONSISTENT_READ that it does not share. */
+enum lock_result image_lock_reader(int fd, bool consistent_read,
+				   bool force_share, int *conflict);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 
 #include "src/qcow2/qcow2_be.h"
 #include "src/qcow2/qcow2_format.h"
+#include "src/qcow2/qcow2_qread.h"
 
 #define SECTOR 512u
 #define L1_ENTRY 8u
@@ -260,6 +261,61 @@ enum qcow2_walk_err qcow2_walk_l2(const struct qcow2_l1_table *tables,
 		err = process(&w, count);
 		if (err != QCOW2_WALK_OK)
 			return err;
+	}
+	return QCOW2_WALK_OK;
+}
+
+/* The ordered walk (see qcow2_walk.h): a piece of the L1 table at a time;
+ * of its entries, up to `batch` L2 tables read at once; then the entries
+ * visited in order, each with its table. */
+enum qcow2_walk_err qcow2_walk_ordered(const struct qcow2_ordered_walk *w)
+{
+	uint32_t per = w->l1buf_len / L1_ENTRY;
+	struct qcow2_qreq reqs[64];
+	uint32_t slot[64];
+
+	if (w->q == NULL || w->want == NULL || w->visit == NULL ||
+	    w->batch == 0 || w->batch > 64u || per == 0 ||
+	    (w->l1buf_len % SECTOR) != 0)
+		return QCOW2_WALK_MEMORY;
+	for (uint32_t first = 0; first < w->l1_entries; first += per) {
+		uint32_t k = w->l1_entries - first < per ? w->l1_entries - first : per;
+		struct qcow2_qreq r = { w->l1_offset + (uint64_t)first * L1_ENTRY,
+					w->l1buf, k * L1_ENTRY };
+
+		if (qcow2_qread_many(w->q, &r, 1) != QCOW2_QREAD_OK)
+			return QCOW2_WALK_IO;
+		for (uint32_t i = 0; i < k;) {
+			uint32_t n = 0, j;
+
+			/* Read the tables of the next entries, up to a batch. */
+			for (j = i; j < k && j - i < 64u && n < w->batch; j++) {
+				uint64_t e = qcow2_be64(w->l1buf + (size_t)j * L1_ENTRY);
+				uint64_t l2;
+
+				slot[j - i] = UINT32_MAX;
+				if (!w->want(w->ctx, e, &l2))
+					continue;
+				if (l2 % SECTOR != 0)
+					return QCOW2_WALK_TABLES;
+				reqs[n].off = l2;
+				reqs[n].buf = w->bufs + (size_t)n * w->cluster_size;
+				reqs[n].len = w->cluster_size;
+				slot[j - i] = n++;
+			}
+			if (n != 0 && qcow2_qread_many(w->q, reqs, n) != QCOW2_QREAD_OK)
+				return QCOW2_WALK_IO;
+			for (uint32_t m = i; m < j; m++) {
+				uint64_t e = qcow2_be64(w->l1buf + (size_t)m * L1_ENTRY);
+				uint32_t s = slot[m - i];
+				const uint8_t *l2 = s == UINT32_MAX ? NULL
+							: w->bufs + (size_t)s * w->cluster_size;
+
+				if (!w->visit(w->ctx, first + m, e, l2))
+					return QCOW2_WALK_STOPPED;
+			}
+			i = j;
+		}
 	}
 	return QCOW2_WALK_OK;
 }

@@ -95,6 +95,38 @@ enum qcow2_walk_err qcow2_walk_l2(const struct qcow2_l1_table *tables,
 				  qcow2_l2_visit_fn visit, void *visit_ctx,
 				  struct qcow2_walk_stats *stats);
 
+/* The ordered walk (check's): one L1 table's entries in index order,
+ * and for each the L2 table the caller wants read, read in batches but
+ * visited in order, each as often as an entry names it. Reads go through
+ * qcow2_qread (zeros past the end of the file); the caller has taken the
+ * verdict of QEMU's read of the whole L1 table already. */
+struct qcow2_qread;
+
+/* Which L2 table entry `e` names: true and *l2 (512-aligned) to have it
+ * read; false for none. Pure: no finding may be made here. */
+typedef bool (*qcow2_l1_want_fn)(void *ctx, uint64_t e, uint64_t *l2);
+
+/* Entry `index` (value e) and its L2 table (NULL if none was wanted);
+ * false stops the walk (QCOW2_WALK_STOPPED). */
+typedef bool (*qcow2_l1_visit_fn)(void *ctx, uint32_t index, uint64_t e,
+				  const uint8_t *l2);
+
+struct qcow2_ordered_walk {
+	uint64_t l1_offset;
+	uint32_t l1_entries;
+	uint32_t cluster_size;
+	const struct qcow2_qread *q;
+	uint8_t *l1buf;          /* l1buf_len bytes (a multiple of 512) */
+	uint32_t l1buf_len;
+	uint8_t *bufs;           /* batch x cluster_size bytes */
+	uint32_t batch;          /* 1 .. 64 */
+	qcow2_l1_want_fn want;
+	qcow2_l1_visit_fn visit;
+	void *ctx;
+};
+
+enum qcow2_walk_err qcow2_walk_ordered(const struct qcow2_ordered_walk *w);
+
 /* Sort `v[0..n)` ascending (in place, no allocation: heapsort). */
 void qcow2_sort_u64(uint64_t *v, size_t n);
 

@@ -211,7 +211,7 @@ M_ZERO="cannot downgrade to compat=0.10: the image has zero clusters, which comp
 M_BITMAPS="cannot downgrade to compat=0.10: the image has persistent dirty bitmaps, which compat=0.10 cannot keep (QEMU would leave them inconsistent and their clusters leaked); remove them first with \`qemu-img bitmap --remove\`"
 M_SNAPSIZE='cannot downgrade to compat=0.10: an internal snapshot has a different virtual size than the image, which compat=0.10 cannot record'
 M_TABLES="the image's L1/L2 or snapshot tables are malformed (an entry is misaligned, points into the header cluster or past the end of the file)"
-M_KVM_MISSING='/dev/kvm is not available: instar amend runs the image parser in a KVM guest; load the kvm module (kvm_intel or kvm_amd) or enable virtualisation'
+M_KVM_MISSING='/dev/kvm is not available: instar runs the image parser in a KVM guest; load the kvm module (kvm_intel or kvm_amd) or enable virtualisation'
 M_KVM_PERM='permission denied opening /dev/kvm: run as root or add your user to the kvm group'
 M_KVM_API="this kernel's KVM API is not one instar supports"
 M_NOTHING='nothing to change: give at least one of -o compat=0.10|1.1 or -o lazy_refcounts=on|off'
@@ -349,12 +349,12 @@ case_seccomp_listing() {
 	n=$(sed -n '1s/^instar seccomp policy: \([0-9]*\) rules from seccomp\/policy.txt.*/\1/p' out)
 	m=$(sed -n '1s/.* + \([0-9]*\) from seccomp\/policy_sanitizer.txt.*/\1/p' out)
 	[ -n "$n" ] || fail "first line: $(head -1 out)"
-	listed=$(grep -cE '^(setup|always) ' out)
+	listed=$(grep -cE '^(setup|always|write) ' out)
 	[ "$listed" = "$((n + ${m:-0}))" ] || fail "header says $n+${m:-0} rules, $listed listed"
 	grep -q '^default action: kill the process' out || fail "no default action line"
 	grep -Eq '^setup +openat ' out || fail "no openat rule for /dev/kvm"
 	grep -Eq '^always +ioctl .*KVM_RUN' out || fail "no KVM_RUN rule"
-	grep -Eq '^always +pwrite64 .*image_fd' out || fail "pwrite64 not bound to the image fd"
+	grep -Eq '^write +pwrite64 .*image_fd' out || fail "pwrite64 not bound to the image fd or not amend-only"
 	if grep -Eq '^[a-z]+ +(execve|socket|connect|ptrace) ' out; then
 		fail "a dangerous syscall is allowed: $(grep -E '^[a-z]+ +(execve|socket|connect|ptrace) ' out)"
 	fi
@@ -368,9 +368,11 @@ case_seccomp_pfc() {
 	run seccomp --pfc
 	want_rc 0
 	want_no_err
-	[ "$(grep -c '^# pseudo filter code start' out)" = 2 ] || fail "want 2 PFC filters"
-	grep -q '^# filter 1, installed by lockdown_apply()' out || fail "no filter 1 title"
-	grep -q '^# filter 2, stacked by lockdown_tighten()' out || fail "no filter 2 title"
+	[ "$(grep -c '^# pseudo filter code start' out)" = 4 ] || fail "want 4 PFC filters"
+	grep -q "^# amend's filter 1, installed by lockdown_apply()" out || fail "no filter 1 title"
+	grep -q "^# amend's filter 2, stacked by lockdown_tighten()" out || fail "no filter 2 title"
+	grep -q "^# info's and check's filter 1 (read-only" out || fail "no read-only filter 1 title"
+	grep -q "^# info's and check's filter 2 (read-only" out || fail "no read-only filter 2 title"
 	grep -q '^# filter for arch x86_64' out || fail "no x86_64 filter"
 	head -1 out | grep -q '^instar seccomp policy:' || fail "--pfc does not start with the listing"
 }

@@ -1,5 +1,5 @@
 // bad_guest_test.cc — test-only misbehaving guests (bad_guests/*.c, built
-// like amend.bin and embedded only here) run in real KVM. Each must end
+// like guest.bin and embedded only here) run in real KVM. Each must end
 // with its own sandbox error (or, for guests that lie inside the header
 // cluster, be staged for the validator to judge), and the image file
 // must be byte-identical afterwards.

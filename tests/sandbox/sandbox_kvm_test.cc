@@ -1,4 +1,4 @@
-// sandbox_kvm_test.cc — the real, embedded amend.bin run in a real KVM
+// sandbox_kvm_test.cc — the real, embedded guest.bin run in a real KVM
 // VM against real qcow2 images made by qemu-img. Needs /dev/kvm: if it is
 // missing the tests FAIL (they are never skipped). The guest's result
 // and staged cluster must match what the shared planner computes on the
@@ -15,7 +15,7 @@
 
 #include "abi/guest_abi.h"
 #include "gtest/gtest.h"
-#include "guest/amend_embedded.h"
+#include "guest/guest_embedded.h"
 #include "sandbox/sandbox.h"
 #include "src/amend/amend_plan.h"
 #include "src/image/amend_guest.h"
@@ -36,7 +36,7 @@ using sandbox_test::SandboxErrName;
 // separately so a slow guest shows up as its own failure.
 constexpr uint64_t kCorrectnessBudgetNs = 120000000000ull;
 
-const sandbox_guest kAmend = SANDBOX_EMBEDDED_GUEST(instar_amend_bin);
+const sandbox_guest kAmend = SANDBOX_EMBEDDED_GUEST(instar_guest_bin);
 const uint8_t *Blob() { return kAmend.image; }
 size_t BlobLen() { return kAmend.len; }
 
@@ -64,7 +64,7 @@ TEST(EmbeddedGuest, FitsTheImageWindow) {
   EXPECT_EQ(reinterpret_cast<uintptr_t>(Blob()) % 4096u, 0u);
 }
 
-// Run amend.bin and check it against the host-side planner.
+// Run guest.bin and check it against the host-side planner.
 void ExpectMatchesPlanner(const Image &img, amend_request req, const RunResult &r) {
   ASSERT_TRUE(r.file_unchanged);
   ASSERT_EQ(r.err, SANDBOX_OK) << SandboxErrName(r.err) << " rip=0x" << std::hex

@@ -1,5 +1,5 @@
 /*
- * sandbox_probe.c — test-only driver: run the embedded amend.bin once on
+ * sandbox_probe.c — test-only driver: run the embedded guest.bin once on
  * an image (read-only) and print what the sandbox returned. Used to list
  * the syscalls sandbox_run() makes (strace between the two marker
  * writes to fd -1) and for manual timing. Not shipped.
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guest/amend_embedded.h"
+#include "guest/guest_embedded.h"
 #include "sandbox/sandbox.h"
 
 /* Diagnostics on stderr are not checked ((void)): one that cannot be
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 		.preprobe = pre,
 		.request = { .command = GUEST_CMD_AMEND,
 			     .arg = { compat, lazy } },
-		.guest = SANDBOX_EMBEDDED_GUEST(instar_amend_bin),
+		.guest = SANDBOX_EMBEDDED_GUEST(instar_guest_bin),
 	};
 	struct sandbox_outcome out = { .staged = staged };
 	marker("<");

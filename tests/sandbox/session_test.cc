@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "guest/amend_embedded.h"
+#include "guest/guest_embedded.h"
 #include "src/amend/amend_status.h"
 #include "tests/sandbox/bad_guests/remember_embedded.h"
 #include "tests/sandbox/bad_guests/triple_fault_embedded.h"
@@ -29,7 +29,7 @@ using sandbox_test::Image;
 using sandbox_test::MakeQcow2;
 using sandbox_test::SandboxErrName;
 
-const sandbox_guest kAmend = SANDBOX_EMBEDDED_GUEST(instar_amend_bin);
+const sandbox_guest kAmend = SANDBOX_EMBEDDED_GUEST(instar_guest_bin);
 const sandbox_guest kRemember = SANDBOX_EMBEDDED_GUEST(instar_bad_remember);
 const sandbox_guest kTripleFault = SANDBOX_EMBEDDED_GUEST(instar_bad_triple_fault);
 

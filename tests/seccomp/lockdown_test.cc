@@ -47,7 +47,7 @@ constexpr size_t kImageSize = 65536;
 const char kKvmPath[] = "/dev/kvm";
 constexpr uint64_t kLastSector = kImageSize - 512;
 
-lockdown_binding Bind(int image_fd) { return lockdown_binding{image_fd, kKvmPath, kLastSector}; }
+lockdown_binding Bind(int image_fd) { return lockdown_binding{image_fd, kKvmPath, kLastSector, false}; }
 
 // A stand-in for the opened image: an unlinked temporary file.
 int OpenImage() {
@@ -798,10 +798,10 @@ TEST(Lockdown, BadArgumentsFailBeforeChangingAnything) {
   ChildResult r = RunInChild([]() {
     const lockdown_binding bad = Bind(-1);
     const lockdown_binding good = Bind(1);
-    const lockdown_binding no_path = {1, nullptr, kLastSector};
+    const lockdown_binding no_path = {1, nullptr, kLastSector, false};
     static const char other_path[] = "/dev/null";
-    const lockdown_binding wrong_path = {1, other_path, kLastSector};
-    const lockdown_binding odd_sector = {1, kKvmPath, 100};
+    const lockdown_binding wrong_path = {1, other_path, kLastSector, false};
+    const lockdown_binding odd_sector = {1, kKvmPath, 100, false};
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &no_path) != LOCKDOWN_ERR_BINDING) return 11;
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &wrong_path) != LOCKDOWN_ERR_BINDING) return 12;
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &odd_sector) != LOCKDOWN_ERR_BINDING) return 13;

@@ -104,7 +104,9 @@ TEST(PrintPolicy, HumanTableShowsEveryRule) {
     if (e.text[0] != '\0') EXPECT_NE(out.find(e.text), std::string::npos) << e.text;
   }
   // One line per rule after the header.
-  EXPECT_EQ(Count(out, "\nsetup ") + Count(out, "\nalways "), policy_table_len) << out;
+  EXPECT_EQ(Count(out, "\nsetup ") + Count(out, "\nalways ") + Count(out, "\nwrite "),
+            policy_table_len)
+      << out;
   EXPECT_EQ(out.find("eBPF"), std::string::npos);
   EXPECT_EQ(out.find("# filter for syscall"), std::string::npos) << "PFC printed without --pfc";
 }
@@ -113,16 +115,29 @@ TEST(PrintPolicy, PfcShowsBothInstalledFilters) {
   int rc = -1;
   std::string out = Print(true, &rc);
   ASSERT_EQ(rc, 0);
-  EXPECT_NE(out.find("filter 1, installed by lockdown_apply()"), std::string::npos);
-  EXPECT_NE(out.find("filter 2, stacked by lockdown_tighten()"), std::string::npos);
-  size_t second = out.find("filter 2, stacked");
-  std::string f1 = out.substr(0, second), f2 = out.substr(second);
+  EXPECT_NE(out.find("amend's filter 1, installed by lockdown_apply()"), std::string::npos);
+  EXPECT_NE(out.find("amend's filter 2, stacked by lockdown_tighten()"), std::string::npos);
+  size_t second = out.find("amend's filter 2, stacked");
+  size_t third = out.find("info's and check's filter 1");
+  size_t fourth = out.find("info's and check's filter 2");
+  ASSERT_NE(second, std::string::npos);
+  ASSERT_NE(third, std::string::npos);
+  ASSERT_NE(fourth, std::string::npos);
+  std::string f1 = out.substr(0, second), f2 = out.substr(second, third - second);
+  std::string r1 = out.substr(third, fourth - third), r2 = out.substr(fourth);
   // libseccomp's PFC names every syscall it has a rule for, once per filter.
   for (size_t i = 0; i < policy_table_len; i++) {
     const policy_entry& e = policy_table[i];
     std::string tag = std::string("# filter for syscall \"") + e.syscall + "\"";
     EXPECT_NE(f1.find(tag), std::string::npos) << e.syscall;
-    if (e.stage == POLICY_STAGE_ALWAYS) EXPECT_NE(f2.find(tag), std::string::npos) << e.syscall;
+    if (e.stage != POLICY_STAGE_SETUP) EXPECT_NE(f2.find(tag), std::string::npos) << e.syscall;
+    if (e.stage != POLICY_STAGE_WRITE) EXPECT_NE(r1.find(tag), std::string::npos) << e.syscall;
+    if (e.stage == POLICY_STAGE_ALWAYS) EXPECT_NE(r2.find(tag), std::string::npos) << e.syscall;
+  }
+  // The read-only filters have no way to write or flush the image.
+  for (const std::string& f : {r1, r2}) {
+    EXPECT_EQ(f.find("# filter for syscall \"pwrite64\""), std::string::npos);
+    EXPECT_EQ(f.find("# filter for syscall \"fdatasync\""), std::string::npos);
   }
   EXPECT_EQ(f2.find("# filter for syscall \"openat\""), std::string::npos);
   EXPECT_EQ(f2.find("# filter for syscall \"seccomp\""), std::string::npos);

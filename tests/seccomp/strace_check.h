@@ -33,14 +33,19 @@ struct StraceReport {
   size_t tighten = static_cast<size_t>(-1);  // index of the second (stacked) load
 };
 
-// Every syscall name the compiled policy allows (this build's table): both
-// stages (the first filter), or only the [always] rules (the second filter,
-// stacked by lockdown_tighten()).
-inline std::set<std::string> PolicySyscallNames(bool run_filter_only = false) {
+// Every syscall name the compiled policy allows a writer (amend; this
+// build's table): every stage (the first filter), or only the [always] and
+// [write] rules (the second filter, stacked by lockdown_tighten()). A
+// read-only command (info, check) has no [write] rules.
+inline std::set<std::string> PolicySyscallNames(bool run_filter_only = false,
+                                                bool read_only = false) {
   std::set<std::string> names;
-  for (size_t i = 0; i < policy_table_len; i++)
-    if (!run_filter_only || policy_table[i].stage == POLICY_STAGE_ALWAYS)
+  for (size_t i = 0; i < policy_table_len; i++) {
+    policy_stage s = policy_table[i].stage;
+    if (read_only && s == POLICY_STAGE_WRITE) continue;
+    if (!run_filter_only || s != POLICY_STAGE_SETUP)
       names.insert(policy_table[i].syscall);
+  }
   return names;
 }
 

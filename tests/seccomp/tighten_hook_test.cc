@@ -48,7 +48,7 @@ enum sandbox_err OnSetup(void* p) {
   Hook* h = static_cast<Hook*>(p);
   h->calls++;
   if (h->tighten) {
-    const lockdown_binding b = {h->image_fd, sandbox_kvm_path(), kCluster - 512};
+    const lockdown_binding b = {h->image_fd, sandbox_kvm_path(), kCluster - 512, false};
     h->tightened = lockdown_tighten(&b);
     if (h->tightened != LOCKDOWN_OK) return SANDBOX_ERR_VM_SETUP;
   }
@@ -127,7 +127,7 @@ TEST_F(AfterSetupHook, TightenInTheHookKeepsTheWholeRunInsideThePolicy) {
     h.image_fd = fd;
     SandboxRun r(fd, &h);
     if (!sandbox_kvm_path_pin()) return 4;
-    const lockdown_binding b = {fd, sandbox_kvm_path(), kCluster - 512};
+    const lockdown_binding b = {fd, sandbox_kvm_path(), kCluster - 512, false};
     if (lockdown_apply(LOCKDOWN_PROFILE_SETUP, &b) != LOCKDOWN_OK) return 1;
     Say("locked\n");
     enum sandbox_err e = r.Go();

@@ -53,6 +53,28 @@ PINS = {
             ("uint32_t", "sectors_written", 32), ("uint32_t", "io_error", 36),
         ),
     },
+    # 5: the report region of the inspection programs (info, check).
+    5: {
+        "guest_request": (
+            ("uint32_t", "command", 0), ("uint32_t", "arg[3]", 4),
+        ),
+        "guest_params": (
+            ("uint32_t", "magic", 0), ("uint32_t", "abi_version", 4),
+            ("uint32_t", "cluster_size", 8), ("uint32_t", "header_loaded", 12),
+            ("uint64_t", "disk_bytes", 16), ("uint64_t", "scratch_gpa", 24),
+            ("uint64_t", "scratch_bytes", 32), ("uint64_t", "report_gpa", 40),
+            ("uint64_t", "report_bytes", 48),
+            ("struct guest_request", "request", 56),
+        ),
+        "guest_result": (
+            ("uint32_t", "magic", 0), ("uint32_t", "abi_version", 4),
+            ("uint32_t", "status", 8), ("uint32_t", "action", 12),
+            ("uint32_t", "result_version", 16), ("uint32_t", "result_lazy", 20),
+            ("uint32_t", "n_patches", 24), ("uint32_t", "patch_bytes", 28),
+            ("uint32_t", "sectors_written", 32), ("uint32_t", "io_error", 36),
+            ("uint32_t", "report_len", 40), ("uint32_t", "progress", 44),
+        ),
+    },
 }
 
 
@@ -94,13 +116,14 @@ def check(abi_h=None, status_h=None):
                    abi_version=v, status=status["AMEND_CHANGED"],
                    action=abi.GUEST_ACTION_AMENDED, result_version=3,
                    result_lazy=1, n_patches=1, patch_bytes=8,
-                   sectors_written=1, io_error=0)
+                   sectors_written=1, io_error=0, report_len=0, progress=0)
     back = abi.unpack("guest_result", rec)
     if back["abi_version"] != v or rec[:4] != abi.GUEST_ABI_MAGIC.to_bytes(4, "little"):
         raise CheckFailed("record does not round-trip: %r" % back)
+    res = abi.structs["guest_result"]
+    io_at = res.member("io_error").offset
     if abi.pack("guest_result", io_error=1, rest=0) != \
-            bytes(abi.structs["guest_result"].member("io_error").offset) + \
-            (1).to_bytes(4, "little"):
+            bytes(io_at) + (1).to_bytes(4, "little") + bytes(res.size - io_at - 4):
         raise CheckFailed("partial record wrong")
     return abi, status
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # lying_guest_test.sh — the real instar host flow (lockdown, sandbox,
 # validator, commit) with a compromised guest: instar_replay_tail embeds
-# replay_tail instead of amend.bin, a guest that writes over the header
+# replay_tail instead of guest.bin, a guest that writes over the header
 # cluster whatever cluster the test appended to the image file and reports
 # the amend that was asked for. Each lie must be refused with the
 # validator's message and leave the file byte-identical; the same guest

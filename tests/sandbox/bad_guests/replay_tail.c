@@ -2,7 +2,7 @@
  * sized block of the disk (a cluster the test appended to the image file)
  * and writes it over the whole header cluster, then reports exactly the
  * amend the request asks for (version and lazy_refcounts as requested,
- * else as the header says). It plays a compromised amend.bin that plans
+ * else as the header says). It plays a compromised guest.bin that plans
  * from a doctored header: whatever the test appends is what the host's
  * validator is shown. Built only into //tests/validate:instar_replay_tail. */
 #include "guest/virtio_blk_drv.h"

@@ -1,6 +1,6 @@
 /*
  * report.h — what the test-only bad guests share: fill the result record
- * and ring the doorbell, like amend.bin does. Test-only; never linked
+ * and ring the doorbell, like guest.bin does. Test-only; never linked
  * into the shipped binary.
  */
 #ifndef INSTAR_TESTS_BAD_GUEST_REPORT_H

@@ -1,6 +1,6 @@
 /*
- * amend.lds.S — linker script of the sandbox guests (amend.bin and the
- * test-only guests), preprocessed into amend.ld so the load address and
+ * guest.lds.S — linker script of the sandbox guests (guest.bin and the
+ * test-only guests), preprocessed into guest.ld so the load address and
  * size limit come from abi/guest_abi.h. The flat binary starts with
  * _start at GUEST_IMAGE_GPA; .bss follows it and is zeroed by entry.S.
  * The ASSERTs make an over-large guest a link error.

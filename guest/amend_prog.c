@@ -1,12 +1,12 @@
 /*
- * amend_main.c — the amend guest program. Reads the parameter page the
- * host wrote and the image's header cluster the host copied to the start
- * of scratch (its pre-probe: what a virtio-blk read would return), runs
- * the shared planner (src/amend), writes the sectors that cover each
- * patch back through virtio-blk, fills the result record and rings the
- * doorbell.
+ * amend_prog.c — the guest's amend program (GUEST_CMD_AMEND). Takes the
+ * image's header cluster the host copied to the start of scratch (its
+ * pre-probe: what a virtio-blk read would return), walks the tables a
+ * downgrade needs (src/amend/amend_scan.c), runs the shared planner
+ * (src/amend), writes the sectors that cover each patch back through
+ * virtio-blk and fills the result record.
  *
- * Trust: the parameter page is checked before use (magic, version,
+ * Trust: guest/main.c checked the parameter page (magic, version,
  * cluster size, scratch room); the header cluster is hostile and only
  * the shared parser/planner interpret it; the planner's patch list is
  * re-checked against the cluster before any sector is written. The host
@@ -17,54 +17,17 @@
 #include <stdint.h>
 
 #include "abi/guest_abi.h"
+#include "guest/disk.h"
 #include "guest/lib.h"
+#include "guest/programs.h"
 #include "guest/virtio_blk_drv.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_scan.h"
 #include "src/amend/amend_status.h"
 #include "src/qcow2/qcow2_header.h"
 
-void guest_main(void);
-
 static struct amend_plan plan;
 static struct amend_scan scan;
-
-/* The table walk's batched reads: one virtio-blk batch (one VM exit)
- * each. Offsets and lengths are whole sectors (qcow2_walk.h). */
-static bool scan_read(void *ctx, const struct qcow2_read *r, uint32_t n)
-{
-	struct vblk_io io[VBLK_MAX_BATCH];
-
-	(void)ctx;
-	if (n == 0 || n > VBLK_MAX_BATCH)
-		return false;
-	for (uint32_t i = 0; i < n; i++) {
-		io[i].sector = r[i].offset / GUEST_SECTOR_SIZE;
-		io[i].buf = r[i].buf;
-		io[i].nsectors = r[i].len / GUEST_SECTOR_SIZE;
-		io[i].write = false;
-	}
-	return vblk_batch(io, n) == VBLK_OK;
-}
-
-static bool params_ok(const struct guest_params *p)
-{
-	uint32_t cs = p->cluster_size;
-	uint64_t need;
-	uint64_t end;
-	if (p->magic != GUEST_ABI_MAGIC || p->abi_version != GUEST_ABI_VERSION ||
-	    p->header_loaded != 1u || p->request.command != GUEST_CMD_AMEND)
-		return false;
-	if (cs < GUEST_MIN_CLUSTER || cs > GUEST_MAX_CLUSTER ||
-	    (cs & (cs - 1u)) != 0)
-		return false;
-	if (p->scratch_gpa != GUEST_SCRATCH_GPA ||
-	    __builtin_mul_overflow((uint64_t)cs, (uint64_t)2, &need) ||
-	    need > p->scratch_bytes ||
-	    __builtin_add_overflow(p->scratch_gpa, p->scratch_bytes, &end))
-		return false;
-	return true;
-}
 
 enum wb_result { WB_OK, WB_BAD_PATCH, WB_IO };
 
@@ -136,7 +99,7 @@ static enum amend_status scan_if_needed(const struct guest_params *p,
 		return AMEND_CHANGED;
 	if (qcow2_parse(cur, cs, &h) != QCOW2_OK)
 		return AMEND_ERR_PARSE;
-	const struct qcow2_io io = { scan_read, NULL, VBLK_MAX_BATCH };
+	const struct qcow2_io io = disk_io();
 	uint8_t *work = next + cs;
 	size_t work_len = (size_t)(p->scratch_bytes - 2u * (uint64_t)cs);
 	ss = amend_scan_tables(&h, reach, vblk_capacity() * GUEST_SECTOR_SIZE,
@@ -182,45 +145,12 @@ static void plan_and_write(const struct amend_request *req,
 	res->sectors_written = sectors;
 }
 
-/* Copy the finished record to the result page, then ring the doorbell. */
-static void publish(const struct guest_result *res)
+void amend_run(const struct guest_params *p, struct guest_result *res)
 {
-	volatile struct guest_result *r =
-		(volatile struct guest_result *)(uintptr_t)GUEST_RESULT_GPA;
-
-	r->magic = res->magic;
-	r->abi_version = res->abi_version;
-	r->status = res->status;
-	r->action = res->action;
-	r->result_version = res->result_version;
-	r->result_lazy = res->result_lazy;
-	r->n_patches = res->n_patches;
-	r->patch_bytes = res->patch_bytes;
-	r->sectors_written = res->sectors_written;
-	r->io_error = res->io_error;
-	guest_barrier();
-	guest_doorbell();
-}
-
-void guest_main(void)
-{
-	const struct guest_params *p =
-		(const struct guest_params *)(uintptr_t)GUEST_PARAMS_GPA;
-	struct guest_result res;
-	memset(&res, 0, sizeof(res));
-	res.magic = GUEST_ABI_MAGIC;
-	res.abi_version = GUEST_ABI_VERSION;
-	res.action = GUEST_ACTION_NONE;
-
-	if (!params_ok(p)) {
-		res.status = AMEND_ERR_SCRATCH;
-		publish(&res);
-		return;
-	}
 	uint32_t cs = p->cluster_size;
 	struct amend_request req = { .compat = p->request.arg[0],
 				     .lazy = p->request.arg[1] };
-	/* The header cluster is already at `cur` (params_ok). (scratch_gpa
+	/* The header cluster is already at `cur` (guest/main.c). (scratch_gpa
 	 * is 2 MiB-aligned and cs a power of two, so `next` and the work
 	 * memory after it are 8-byte aligned.) */
 	uint8_t *cur = (uint8_t *)(uintptr_t)p->scratch_gpa;
@@ -228,14 +158,10 @@ void guest_main(void)
 	const struct amend_scan *scanned;
 	enum amend_status ss;
 
-	if (vblk_init() != VBLK_OK) {
-		res.status = AMEND_ERR_PARSE;
-		res.io_error = 1;
-	} else if ((ss = scan_if_needed(p, &req, cur, next, &scanned, &res)) !=
-		   AMEND_CHANGED) {
-		res.status = (uint32_t)ss;
-	} else {
-		plan_and_write(&req, scanned, cur, next, cs, &res);
+	ss = scan_if_needed(p, &req, cur, next, &scanned, res);
+	if (ss != AMEND_CHANGED) {
+		res->status = (uint32_t)ss;
+		return;
 	}
-	publish(&res);
+	plan_and_write(&req, scanned, cur, next, cs, res);
 }
