@@ -21,11 +21,15 @@
 
 #include <stdint.h>
 
-#define REPORT_ALIGN        8u
-#define REPORT_MAX_RECORD   0x30000u  /* the longest record there can be:
-					 * a snapshot with a 64 KiB id and
-					 * a 64 KiB name */
-#define REPORT_MAX_STRING   0xffffu   /* a name is at most 65535 bytes */
+/* Unsigned constants, written so that test tools can read them too
+ * (tests/tools/guest_abi.py reads this header as it reads guest_abi.h). */
+#define REPORT_U(x) x##U
+
+#define REPORT_ALIGN        REPORT_U(8)
+#define REPORT_MAX_RECORD   REPORT_U(0x30000) /* the longest record there
+					 * can be: a snapshot with a 64 KiB
+					 * id and a 64 KiB name */
+#define REPORT_MAX_STRING   REPORT_U(0xffff)  /* a name is at most 65535 bytes */
 
 struct report_hdr {
 	uint32_t type;             /* REPORT_T_* */
@@ -78,7 +82,7 @@ struct report_image {
 };
 /* The bitmaps are listed (QEMU lists them only when the autoclear bit
  * says the extension is consistent). */
-#define REPORT_IMAGE_BITMAPS_LISTED  (1u << 0)
+#define REPORT_IMAGE_BITMAPS_LISTED  REPORT_U(1)
 
 /* Which name a REPORT_T_NAME record carries. */
 enum report_name_kind {
@@ -140,8 +144,8 @@ struct report_check {
 	uint32_t failed_errno;     /* a step failed the check: its errno (0:
 				    * the check ran to its end) */
 };
-#define REPORT_CHECK_ABORTED     (1u << 0)  /* 5.2's assertion ended it */
-#define REPORT_CHECK_FLAGS_KNOWN 0x1u
+#define REPORT_CHECK_ABORTED     REPORT_U(1)  /* 5.2's assertion ended it */
+#define REPORT_CHECK_FLAGS_KNOWN REPORT_U(1)
 
 /* The last record: how many records of each kind came before it, so the
  * host can tell a complete report from a cut one. */

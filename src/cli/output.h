@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "src/cli/escape.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -25,12 +27,6 @@ void msg_set_command(const char *name);
  * both escaped with term_escape(). */
 void msg_print(FILE *out, const char *msg, const char *a1, size_t a1_len,
 	       const char *a2);
-
-/* Copy in[0, len) to out[0, cap) with every byte a terminal would act on
- * (C0 controls, DEL, C1 controls as UTF-8 or as single bytes) written as
- * \xHH. Returns the length of the whole escaped text, which may exceed
- * cap (only cap bytes are written then). */
-size_t term_escape(const char *in, size_t len, char *out, size_t cap);
 
 /* Write `s` as a JSON string (with quotes) to `out`: control characters
  * escaped, valid UTF-8 kept, each byte of invalid UTF-8 as \ufffd. A

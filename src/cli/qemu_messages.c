@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/cli/output.h"
+#include "src/cli/escape.h"
 #include "src/image/image_lock.h"
 #include "src/qcow2/qcow2_open.h"
 

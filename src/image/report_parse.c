@@ -36,6 +36,10 @@ struct cursor {
 	enum report_kind kind;
 	enum stage st;
 	uint64_t records;
+	/* What the findings add up to, to hold the totals against. */
+	uint64_t corruptions;
+	uint64_t leaks;
+	uint64_t check_errors;
 	struct report_view *v;
 };
 
@@ -213,6 +217,20 @@ static enum report_err check_finding(struct cursor *c, const uint8_t *p,
 	if (c->kind != REPORT_KIND_CHECK ||
 	    (c->st != ST_START && c->st != ST_FINDINGS))
 		return REPORT_ERR_ORDER;
+	switch (qcow2_finding_counter_of(f.code)) {
+	case QCOW2_COUNT_CORRUPTION:
+		c->corruptions++;
+		break;
+	case QCOW2_COUNT_LEAK:
+		c->leaks++;
+		break;
+	case QCOW2_COUNT_CHECK_ERROR:
+		c->check_errors++;
+		break;
+	case QCOW2_COUNT_NONE:
+	default:
+		break;
+	}
 	c->st = ST_FINDINGS;
 	c->v->findings++;
 	return REPORT_OK;
@@ -230,8 +248,15 @@ static enum report_err check_totals(struct cursor *c, const uint8_t *p,
 	 * statistics count the L1 table's entries, not the disk's size.) */
 	if ((k.flags & ~(uint32_t)REPORT_CHECK_FLAGS_KNOWN) != 0 ||
 	    k.compressed_clusters > k.allocated_clusters ||
-	    k.fragmented_clusters > k.allocated_clusters)
+	    k.fragmented_clusters > k.allocated_clusters ||
+	    (k.failed_errno != 0 && k.failed_errno != QCOW2_EIO &&
+	     k.failed_errno != QCOW2_ENOMEM && k.failed_errno != QCOW2_EINVAL &&
+	     k.failed_errno != QCOW2_EFBIG))
 		return REPORT_ERR_FIELD;
+	/* The totals are the findings' own: the host counts them itself. */
+	if (k.corruptions != c->corruptions || k.leaks != c->leaks ||
+	    k.check_errors != c->check_errors)
+		return REPORT_ERR_COUNT;
 	if (c->kind != REPORT_KIND_CHECK ||
 	    (c->st != ST_START && c->st != ST_FINDINGS))
 		return REPORT_ERR_ORDER;

@@ -13,7 +13,8 @@
  * stream), its type, every code against its table (and the number of
  * arguments that code takes), every enumerated field against its range,
  * the strings' lengths against QEMU's limits, the order above, the END
- * record's counts, and nothing after END. The image record is also held
+ * record's counts, check's totals against the counts of the findings that
+ * raise them, and nothing after END. The image record is also held
  * against the header the host read itself (report_image_matches()).
  *
  * Pure: no I/O, no allocation; a function over a buffer and its length,
