@@ -275,7 +275,8 @@ enum sandbox_err guest_run_execute(struct kvm_vm *vm,
 	if (!kvm_cpu_system_area_intact(vm))
 		err = SANDBOX_ERR_SYSTEM_AREA;
 	else if (blk.bad_write)
-		err = SANDBOX_ERR_BAD_WRITE;
+		err = cfg->read_only ? SANDBOX_ERR_READ_ONLY_WRITE
+				     : SANDBOX_ERR_BAD_WRITE;
 	else if (blk.header_changed || blk.file_shrank)
 		err = SANDBOX_ERR_HEADER_CHANGED;
 

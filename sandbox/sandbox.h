@@ -85,7 +85,7 @@ struct sandbox_config {
 				      * the guest RAM must still fit
 				      * SANDBOX_MAX_RAM */
 	bool read_only;              /* every write request fails the run
-				      * (SANDBOX_ERR_BAD_WRITE) */
+				      * (SANDBOX_ERR_READ_ONLY_WRITE) */
 	/* A report region (GUEST_REPORT_BYTES) for the inspection programs.
 	 * report_take (required with it) receives the records of each flush
 	 * and of the end of the run, in order, as raw unvalidated bytes;

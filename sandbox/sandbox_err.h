@@ -35,6 +35,7 @@ enum sandbox_err {
 	SANDBOX_ERR_SYSTEM_AREA,       /* the guest's GDT or page tables changed (the CPU should have prevented it) */
 	SANDBOX_ERR_BAD_REPORT,        /* a flush without a report region, or a report length past it */
 	SANDBOX_ERR_REPORT_REFUSED,    /* the host's report_take refused the records (too many) */
+	SANDBOX_ERR_READ_ONLY_WRITE,   /* guest wrote in a read-only run */
 	SANDBOX_ERR_COUNT_
 };
 

@@ -197,30 +197,16 @@ int inspect_refuse_format(const struct inspect_run *r)
 			    image_format_name(r->format));
 }
 
-/* The report sink: append the records of a flush or of the end. */
+/* The report sink: append the records of a flush or of the end, up to
+ * INSPECT_REPORT_MAX bytes in all. */
 static bool take(void *ctx, const uint8_t *p, uint32_t len)
 {
 	struct inspect_run *r = ctx;
-	size_t want;
 
-	if (len > INSPECT_REPORT_MAX - r->report_len)
+	if (len > INSPECT_REPORT_MAX - r->report.len)
 		return false;
-	want = r->report_len + len;
-	if (want > r->report_cap) {
-		size_t cap = r->report_cap != 0 ? r->report_cap : (64u << 10);
-		while (cap < want)
-			cap *= 2u;
-		if (cap > INSPECT_REPORT_MAX)
-			cap = INSPECT_REPORT_MAX;
-		uint8_t *n = realloc(r->report, cap);
-		if (n == NULL)
-			return false;
-		r->report = n;
-		r->report_cap = cap;
-	}
-	memcpy(r->report + r->report_len, p, len);
-	r->report_len = want;
-	return true;
+	outbuf_put(&r->report, (const char *)p, len);
+	return !r->report.failed;
 }
 
 static const char *report_err_name(enum report_err e)
@@ -319,7 +305,8 @@ int inspect_run_guest(struct inspect_run *r, struct guest_request request,
 	if (r->out.result.status != GUEST_INSPECT_OK)
 		return instar_error(INSPECT_ERR_GUEST,
 				    guest_status_name(r->out.result.status), NULL);
-	re = report_parse(r->report, r->report_len, kind, &r->view);
+	re = report_parse((const uint8_t *)r->report.p, r->report.len, kind,
+			  &r->view);
 	if (re != REPORT_OK)
 		return instar_error(INSPECT_ERR_REPORT, report_err_name(re), NULL);
 	if (!matches_header(r)) {
@@ -334,8 +321,7 @@ void inspect_finish(struct inspect_run *r)
 	if (r->prebuilt)
 		steps_prebuilt_unused(&r->pre);
 	steps_finish();
-	free(r->report);
-	r->report = NULL;
+	outbuf_free(&r->report);
 	free(r->out.staged);
 	r->out.staged = NULL;
 	if (r->opened)

@@ -24,6 +24,7 @@
 #include "src/cli/inspect_args.h"
 #include "src/cli/inspect_err.h"
 #include "src/image/image_file.h"
+#include "src/cli/outbuf.h"
 #include "src/image/report_parse.h"
 #include "src/qcow2/image_format.h"
 
@@ -47,9 +48,7 @@ struct inspect_run {
 	struct sandbox_prebuilt pre;
 	bool prebuilt;                 /* pre is being built and not yet used */
 	struct sandbox_outcome out;
-	uint8_t *report;               /* the records the guest handed over */
-	size_t report_len;
-	size_t report_cap;
+	struct outbuf report;          /* the records the guest handed over */
 	struct report_view view;
 };
 

@@ -233,6 +233,9 @@ const char *msg_sandbox(enum sandbox_err e)
 	case SANDBOX_ERR_REPORT_REFUSED:
 		return "the image has more findings than instar's report "
 		       "ceiling holds; nothing was written";
+	case SANDBOX_ERR_READ_ONLY_WRITE:
+		return "the sandboxed guest tried to write to an image it may "
+		       "only read; nothing was written";
 	case SANDBOX_ERR_CONFIG:
 	case SANDBOX_ERR_COUNT_:
 	default:

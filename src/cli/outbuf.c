@@ -37,11 +37,16 @@ static bool reserve(struct outbuf *b, size_t n)
 			return false;
 		}
 	}
-	char *p = realloc(b->p, cap);
+	/* Not realloc(): growing a large (mmap'd) block would call mremap,
+	 * which the seccomp policy does not allow (seccomp/policy.txt). */
+	char *p = malloc(cap);
 	if (p == NULL) {
 		b->failed = true;
 		return false;
 	}
+	if (b->len != 0)
+		memcpy(p, b->p, b->len);
+	free(b->p);
 	b->p = p;
 	b->cap = cap;
 	return true;

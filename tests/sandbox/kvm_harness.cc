@@ -107,6 +107,7 @@ const char *SandboxErrName(sandbox_err e) {
     case SANDBOX_ERR_SYSTEM_AREA: return "SYSTEM_AREA";
     case SANDBOX_ERR_BAD_REPORT: return "BAD_REPORT";
     case SANDBOX_ERR_REPORT_REFUSED: return "REPORT_REFUSED";
+    case SANDBOX_ERR_READ_ONLY_WRITE: return "READ_ONLY_WRITE";
     case SANDBOX_ERR_COUNT_: break;
   }
   return "?";

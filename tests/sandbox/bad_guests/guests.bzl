@@ -16,6 +16,7 @@ BAD_GUESTS = [
     "claim_no_write",
     "desc_loop",
     "replay_tail",
+    "replay_report",
     "write_page_table",
     "read_page_table",
     "write_gdt",
