@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # install-deps.sh — install the Debian 12 packages instar builds and tests
 # with. Everything comes from Debian's archive; nothing else is fetched.
-# Idempotent: apt-get runs only when a package is missing.
+# Then the qemu-img releases the info/check tests compare with
+# (scripts/install-oracles.sh, also from Debian's archive). Idempotent:
+# apt-get runs only when a package is missing.
 set -euo pipefail
 
 PACKAGES=(
@@ -29,6 +31,9 @@ PACKAGES=(
 	# checked by //tests/dist:man_test; bash completion (completion/),
 	# driven by //tests/dist:completion_test
 	help2man man-db groff-base bash-completion
+	# the other qemu-img releases info/check are compared with
+	# (scripts/install-oracles.sh: bullseye and sid roots)
+	debootstrap debian-archive-keyring
 )
 
 missing=()
@@ -49,3 +54,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
 	echo "install-deps: all ${#PACKAGES[@]} packages present"
 fi
+
+# The qemu-img releases //tests/inspect compares instar info and check
+# with (5.2, 7.2, 10.0, 11.1), from Debian's archive into
+# /var/cache/instar-oracles; seconds when they are already there.
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO bash "$(dirname "$0")/install-oracles.sh"

@@ -81,7 +81,7 @@ static int usage_error(const struct iargs_error *err)
 {
 	const char *a = err->arg;
 
-	msg_print(stderr, msg_iargs(err->code), a, a != NULL ? strlen(a) : 0, NULL);
+	msg_print(stderr, msg_iargs(INSPECT_INFO, err->code), a, a != NULL ? strlen(a) : 0, NULL);
 	return err->code == IARGS_UNSUPPORTED_FORMAT ? EXIT_REFUSED : EXIT_USAGE;
 }
 

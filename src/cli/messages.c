@@ -243,14 +243,17 @@ const char *msg_sandbox(enum sandbox_err e)
 	}
 }
 
-const char *msg_iargs(enum iargs_err e)
+const char *msg_iargs(enum inspect_cmd cmd, enum iargs_err e)
 {
+	bool info = cmd == INSPECT_INFO;
+
 	switch (e) {
 	case IARGS_OK:
 	case IARGS_HELP:
 		return "";
 	case IARGS_UNKNOWN_FLAG:
-		return "unknown flag '%s' (see --help)";
+		return info ? "unknown flag '%s' (see instar info --help)"
+			    : "unknown flag '%s' (see instar check --help)";
 	case IARGS_MISSING_VALUE:
 		return "flag '%s' needs a value";
 	case IARGS_BAD_OUTPUT:
@@ -263,7 +266,8 @@ const char *msg_iargs(enum iargs_err e)
 	case IARGS_BAD_COMPAT:
 		return "unknown --qemu-compat release '%s': use 5.2, 7.2, 10.0 or 11.1";
 	case IARGS_NO_FILE:
-		return "no image file given (see --help)";
+		return info ? "no image file given (see instar info --help)"
+			    : "no image file given (see instar check --help)";
 	case IARGS_EXTRA_ARG:
 		return "unexpected extra argument '%s': give exactly one image file";
 	case IARGS_COUNT_:

@@ -31,7 +31,7 @@ const char *msg_validate(enum validate_err e);/* no argument */
 const char *msg_lockdown(enum lockdown_err e);/* no argument */
 const char *msg_stdout(void);                 /* "%s": strerror */
 const char *msg_inspect(enum inspect_err e);  /* see inspect_err.h */
-const char *msg_iargs(enum iargs_err e);      /* "%s": the word in error */
+const char *msg_iargs(enum inspect_cmd cmd, enum iargs_err e); /* "%s": the word */
 
 /* Exit statuses. */
 #define EXIT_OK      0

@@ -1,13 +1,15 @@
 """qcow2_fixture.py — the qcow2 on-disk layout, once, for the test tools.
 
 Test-only. tests/tools/qcow2_hdr.py (dump and poke a header),
-tests/hostile/make_hostile.py (malformed images) and fuzz/gen_seeds.py
-(fuzz seeds) all take qcow2 headers apart and build them; they take the
-layout from here rather than each restating it. The facts are those of
-QEMU's docs/interop/qcow2.txt, and so are the names: header fields,
+tests/hostile/make_hostile.py (malformed images), fuzz/gen_seeds.py
+(fuzz seeds) and tests/inspect/qcow2_build.py (whole images for the
+info/check corpora) all take qcow2 images apart or build them; they take
+the layout from here rather than each restating it. The facts are those
+of QEMU's docs/interop/qcow2.txt, and so are the names: header fields,
 feature bits, header extensions (type, length, data padded to 8),
-the feature name table, L1/L2 entries, snapshot table entries. Every
-qcow2 number is big-endian.
+the feature name table, L1/L2 entries (standard, extended, compressed
+descriptors), refcount table entries, snapshot table entries, bitmap
+directory entries. Every qcow2 number is big-endian.
 
 Strict where a tool could otherwise lie to itself: get/put of a field
 past the end of the buffer, or of a value that does not fit the field,
@@ -122,6 +124,17 @@ L2E_OFFSET_MASK = 0x00fffffffffffe00
 OFLAG_COPIED = 1 << 63              # refcount exactly one
 OFLAG_COMPRESSED = 1 << 62          # L2: compressed cluster descriptor
 OFLAG_ZERO = 1 << 0                 # L2 (v3): the cluster reads as zeroes
+# Extended L2 (incompatible bit 4): each entry is the standard 8 bytes and
+# then a 64-bit subcluster bitmap (bits 0-31 allocated, 32-63 reads as zero).
+EXTL2_ENTRY_SIZE = 16
+# Compressed cluster descriptor (an L2 entry with OFLAG_COMPRESSED): with
+# x = 62 - (cluster_bits - 8), bits 0..x-1 hold the host byte offset and
+# bits x..61 the number of 512-byte sectors it spans, less one.
+COMPRESSED_SECTOR_SIZE = 512
+
+# ---- Refcount table entries ----
+REFTABLE_ENTRY_SIZE = 8
+REFT_OFFSET_MASK = 0xfffffffffffffe00   # the refcount block's offset
 
 # ---- Snapshot table entries ----
 SNAPSHOT_FIELDS, SNAPSHOT_FIELD = _fields(
@@ -144,6 +157,23 @@ SNAPSHOT_EXTRA_FIELDS, SNAPSHOT_EXTRA_FIELD = _fields(
     ("icount", 16, 8),
 )
 ICOUNT_NONE = (1 << 64) - 1
+
+# ---- Bitmap directory entries ----
+# The fixed part, then extra data, the name, zero padding to 8.
+BITMAP_DIR_FIELDS, BITMAP_DIR_FIELD = _fields(
+    ("bitmap_table_offset", 0, 8),
+    ("bitmap_table_size", 8, 4),
+    ("flags", 12, 4),
+    ("type", 16, 1),
+    ("granularity_bits", 17, 1),
+    ("name_size", 18, 2),
+    ("extra_data_size", 20, 4),
+)
+BITMAP_DIR_HEADER_SIZE = 24
+BITMAP_DIR_ALIGN = 8
+BITMAP_TYPE_DIRTY_TRACKING = 1
+BME_FLAG_IN_USE = 1 << 0
+BME_FLAG_AUTO = 1 << 1
 
 
 # ---- Big-endian numbers ----
@@ -392,4 +422,47 @@ def pack_snapshot_entry(l1_table_offset, l1_size, id_str, name, extra=b"",
     e += extra + id_str + name
     if padded:
         e += pad(len(e), SNAPSHOT_ALIGN)
+    return e
+
+
+# ---- Compressed cluster descriptors ----
+def compressed_shift(cluster_bits):
+    """x: where a compressed descriptor's sector count starts."""
+    return 62 - (cluster_bits - 8)
+
+
+def pack_compressed(cluster_bits, offset, nb_sectors):
+    """The L2 entry of a compressed cluster at host byte offset spanning
+    nb_sectors 512-byte sectors (1 .. 2^(cluster_bits-8)); OFLAG_COPIED
+    is not part of it."""
+    x = compressed_shift(cluster_bits)
+    if not 1 <= nb_sectors <= 1 << (cluster_bits - 8):
+        raise Qcow2Error("%d sectors do not fit a descriptor" % nb_sectors)
+    if not 0 <= offset < 1 << x:
+        raise Qcow2Error("offset %#x does not fit a descriptor" % offset)
+    return OFLAG_COMPRESSED | ((nb_sectors - 1) << x) | offset
+
+
+def compressed_extent(cluster_bits, entry):
+    """(host byte offset, number of 512-byte sectors) of a compressed
+    cluster descriptor."""
+    x = compressed_shift(cluster_bits)
+    return (entry & ((1 << x) - 1),
+            ((entry >> x) & ((1 << (cluster_bits - 8)) - 1)) + 1)
+
+
+# ---- Bitmap directory ----
+def pack_bitmap_dir_entry(bitmap_table_offset, bitmap_table_size, name,
+                          flags=0, bitmap_type=BITMAP_TYPE_DIRTY_TRACKING,
+                          granularity_bits=16, extra=b"", padded=True):
+    """One bitmap directory entry: the fixed part, extra data, the name,
+    and (padded) zeroes to a multiple of 8."""
+    e = pack_fields(BITMAP_DIR_FIELDS, {
+        "bitmap_table_offset": bitmap_table_offset,
+        "bitmap_table_size": bitmap_table_size, "flags": flags,
+        "type": bitmap_type, "granularity_bits": granularity_bits,
+        "name_size": len(name), "extra_data_size": len(extra)})
+    e += extra + name
+    if padded:
+        e += pad(len(e), BITMAP_DIR_ALIGN)
     return e
