@@ -68,7 +68,8 @@ void check_usage(void)
 "\n"
 "Exit status:\n"
 "  0   no errors were found\n"
-"  1   the image could not be opened or the check failed\n"
+"  1   the image could not be opened, the check failed, or a bad\n"
+"      command line (as qemu-img check: 2 means corruptions)\n"
 "  2   errors (corruptions) were found\n"
 "  3   only leaked clusters were found\n"
 "  63  the format has no check (raw)\n"
@@ -82,7 +83,10 @@ static int usage_error(const struct iargs_error *err)
 	const char *a = err->arg;
 
 	msg_print(stderr, msg_iargs(INSPECT_CHECK, err->code), a, a != NULL ? strlen(a) : 0, NULL);
-	return err->code == IARGS_UNSUPPORTED_FORMAT ? EXIT_REFUSED : EXIT_USAGE;
+	/* Not EXIT_USAGE: qemu-img check's 2 means corruptions were found,
+	 * and a bad command line is 1 there, as here, so that a script never
+	 * takes the one for the other. */
+	return EXIT_REFUSED;
 }
 
 /* The counter memory the guest needs for this file, from the header the

@@ -1387,6 +1387,108 @@ case_kvm_not_kvm() {
 }
 
 # ---------------------------------------------------------------------
+# info and check: their command lines and what they leave alone. (What
+# they print is held to qemu-img's by //tests/inspect.)
+
+case_inspect_help() {
+	local cmd w
+	for cmd in info check; do
+		run "$cmd" --help
+		want_rc 0
+		want_no_err
+		cp out "help-$cmd.txt"
+		head -1 out | grep -qx "Usage: instar $cmd \[OPTION\]... FILE" || fail "$cmd: usage line: $(head -1 out)"
+		for w in '-f, --format <FMT>' '--output <FORMAT>' '--qemu-compat <VERSION>' \
+			'5.2, 7.2, 10.0 or 11.1' '-U, --force-share' '--stats' '-h, --help' \
+			'Exit status:' '/dev/kvm' 'never opened'; do
+			grep -qF -- "$w" out || fail "$cmd --help does not mention '$w'"
+		done
+		run "$cmd" -h
+		cmp -s out "help-$cmd.txt" || fail "$cmd: -h differs from --help"
+		# --help wins among bad arguments and opens nothing.
+		fresh v3 img
+		run "$cmd" --frob -f vmdk img --help
+		want_rc 0
+		cmp -s out "help-$cmd.txt" || fail "$cmd: --help among bad arguments: $(show out)"
+		untouched img v3
+	done
+	grep -qF -- '-q, --quiet' help-check.txt || fail "check --help does not mention -q"
+	! grep -qF -- '-q, --quiet' help-info.txt || fail "info --help offers -q, which info refuses"
+	grep -q '^  63 ' help-check.txt || fail "check --help does not give exit status 63"
+	run --help
+	grep -q '^  info ' out || fail "instar --help does not list info"
+	grep -q '^  check ' out || fail "instar --help does not list check"
+}
+
+# inspect_usage CMD RC MSG ARGS...: a bad command line: exit RC, nothing
+# on stdout, exactly "instar CMD: MSG", the image left alone.
+inspect_usage() {
+	local cmd=$1 rc=$2 msg=$3
+	shift 3
+	fresh v3 img
+	run "$cmd" "$@"
+	want_rc "$rc"
+	want_no_out
+	printf 'instar %s: %s\n' "$cmd" "$msg" >want_err
+	cmp -s want_err err || fail "$cmd $*: stderr is '$(show err)', want '$(show want_err)'"
+	untouched img v3
+}
+case_inspect_usage() {
+	local cmd rc
+	# info's bad command line is 2, as amend's; check's is 1, as qemu-img
+	# check's (its 2 means corruptions).
+	for cmd in info check; do
+		rc=2
+		[ "$cmd" = check ] && rc=1
+		inspect_usage "$cmd" "$rc" "no image file given (see instar $cmd --help)"
+		inspect_usage "$cmd" "$rc" "unknown flag '-x' (see instar $cmd --help)" -x img
+		inspect_usage "$cmd" "$rc" "unknown flag '--outputjson' (see instar $cmd --help)" --outputjson img
+		inspect_usage "$cmd" "$rc" "flag '-f' needs a value" img -f
+		inspect_usage "$cmd" "$rc" "flag '--qemu-compat' needs a value" img --qemu-compat
+		inspect_usage "$cmd" "$rc" "invalid --output value 'xml': use human or json" --output=xml img
+		inspect_usage "$cmd" "$rc" "unknown format 'qcow3': use -f qcow2 or -f raw" -f qcow3 img
+		inspect_usage "$cmd" "$rc" "unknown --qemu-compat release '6.0': use 5.2, 7.2, 10.0 or 11.1" --qemu-compat 6.0 img
+		inspect_usage "$cmd" "$rc" "unexpected extra argument 'other': give exactly one image file" img other
+		# A format qemu-img reads but instar does not yet: a refusal (1).
+		inspect_usage "$cmd" 1 "format 'vmdk' is not supported yet: instar reads only qcow2 and raw images" -f vmdk img
+	done
+	inspect_usage info 2 "unknown flag '-q' (see instar info --help)" -q img
+}
+
+# Every form of the command leaves the image's bytes and mtime alone
+# (damaged images: //tests/inspect checks its corpus's digest after
+# every run).
+case_inspect_leaves_image_alone() {
+	local cmd form
+	for cmd in info check; do
+		for form in "" "-U" "--output=json" "-f qcow2 --qemu-compat 5.2" "--stats"; do
+			fresh v3 img
+			# shellcheck disable=SC2086 # the forms are word lists
+			run "$cmd" $form img
+			want_rc 0
+			[ -s out ] || fail "$cmd $form: nothing on stdout"
+			untouched img v3
+		done
+	done
+}
+
+# /dev/kvm: info and check need it for qcow2 as amend does.
+case_inspect_kvm_missing() {
+	local cmd
+	for cmd in info check; do
+		fresh v3 img
+		# shellcheck disable=SC2016 # the inner sh expands these, not this one
+		unshare -m sh -c 'mount -t tmpfs tmpfs /dev && "$1" "$2" img >out 2>err; echo $? >rc' sh "$INSTAR" "$cmd" </dev/null
+		RC=$(cat rc)
+		want_rc 1
+		want_no_out
+		printf 'instar %s: %s\n' "$cmd" "$M_KVM_MISSING" >want_err
+		cmp -s want_err err || fail "$cmd: stderr is '$(show err)', want '$(show want_err)'"
+		untouched img v3
+	done
+}
+
+# ---------------------------------------------------------------------
 # Run.
 
 T0=$(date +%s.%N)

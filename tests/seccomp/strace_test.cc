@@ -308,16 +308,24 @@ class RealCli : public ::testing::Test {
 
   // `strace -f instar amend -o OPTS IMAGE`, checked against the policy.
   Traced Amend(const std::string& opts, const std::string& image, const std::string& tag) {
+    return Trace({"amend", "-o", opts, image}, image, tag, /*read_only=*/false);
+  }
+
+  // `strace -f instar ARGS...`, checked against the policy (without its
+  // [write] section for the read-only commands).
+  Traced Trace(const std::vector<std::string>& args, const std::string& image, const std::string& tag,
+               bool read_only) {
     Traced t;
     const std::string log = Dir() + "/" + tag + ".strace", out = Dir() + "/" + tag + ".out",
                       err = Dir() + "/" + tag + ".err";
-    t.status = RunTo({"/usr/bin/strace", "-f", "-q", "-s", "512", "-o", log, kInstar, "amend", "-o", opts, image},
-                   out, err, /*no_leak_check=*/true);
+    std::vector<std::string> argv = {"/usr/bin/strace", "-f", "-q", "-s", "512", "-o", log, kInstar};
+    argv.insert(argv.end(), args.begin(), args.end());
+    t.status = RunTo(argv, out, err, /*no_leak_check=*/true);
     t.out = ReadAll(out);
     t.err = ReadAll(err);
     t.trace = ReadAll(log);
-    const std::set<std::string> tight = PolicySyscallNames(/*run_filter_only=*/true);
-    t.report = CheckStrace(t.trace, PolicySyscallNames(), &tight);
+    const std::set<std::string> tight = PolicySyscallNames(/*run_filter_only=*/true, read_only);
+    t.report = CheckStrace(t.trace, PolicySyscallNames(false, read_only), &tight);
     for (const auto& v : t.report.violations) ADD_FAILURE() << tag << ": " << v;
     CheckArguments(t, image, tag);
     std::set<std::string> used(t.report.after_filter.begin(), t.report.after_filter.end());
@@ -456,6 +464,34 @@ TEST_F(RealCli, NoOpWritesNothingAndStaysInsideThePolicy) {
   EXPECT_EQ(Count(t.report.after_filter, "pwrite64"), 0u);
   EXPECT_EQ(Count(t.report.after_filter, "fdatasync"), 0u);
   EXPECT_TRUE(ReadAll(image) == before) << "a no-op changed the image";
+}
+
+// info and check: the read-only profile. The image is opened O_RDONLY,
+// and neither pwrite64 nor fdatasync is in their filter or their trace.
+TEST_F(RealCli, InfoAndCheckStayInsideTheReadOnlyPolicy) {
+  const std::string image = MakeV2("inspect", "compat=1.1");
+  const std::string before = ReadAll(image);
+  struct {
+    const char* cmd;
+    const char* first_line;
+  } runs[] = {{"info", "image: "}, {"check", "No errors were found on the image."}};
+  for (const auto& run : runs) {
+    Traced t = Trace({run.cmd, image}, image, run.cmd, /*read_only=*/true);
+    EXPECT_TRUE(Exited(t.status, 0)) << run.cmd << ": status " << t.status << "\nstderr: " << t.err;
+    EXPECT_EQ(t.out.rfind(run.first_line, 0), 0u) << run.cmd << ": " << t.out;
+    EXPECT_GE(Count(t.report.after_tighten, "ioctl"), 1u) << run.cmd << ": the guest never ran";
+    EXPECT_EQ(Count(t.report.after_filter, "pwrite64"), 0u) << run.cmd;
+    EXPECT_EQ(Count(t.report.after_filter, "fdatasync"), 0u) << run.cmd;
+    bool opened_read_only = false;
+    for (const StraceCall& c : t.report.calls) {
+      if (c.name != "openat" || c.line.find("\"" + image + "\"") == std::string::npos) continue;
+      EXPECT_EQ(c.line.find("O_RDWR"), std::string::npos) << run.cmd << ": " << c.line;
+      EXPECT_EQ(c.line.find("O_WRONLY"), std::string::npos) << run.cmd << ": " << c.line;
+      opened_read_only = c.line.find("O_RDONLY") != std::string::npos;
+    }
+    EXPECT_TRUE(opened_read_only) << run.cmd << ": the image was not opened read-only";
+  }
+  EXPECT_TRUE(ReadAll(image) == before) << "info or check changed the image";
 }
 
 }  // namespace
