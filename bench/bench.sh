@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# bench.sh — time `instar amend` against `qemu-img amend` on the same
-# images in the same run, side by side, and print for each case both
-# times, their ratio, the peak RSS of each, and instar's VM exits.
+# bench.sh — time `instar amend`, `instar info` and `instar check`
+# against the same `qemu-img` command on the same images in the same run,
+# side by side, and print for each case both times, their ratio, the peak
+# RSS of each, and instar's VM exits. info and check run with
+# --qemu-compat set to the system qemu-img's release, so both print the
+# same bytes (checked once per case before timing).
 # Not a test: it passes or fails nothing, it measures.
 #
 # Usage: bench/bench.sh [PATH/TO/instar]
@@ -60,18 +63,28 @@ IMAGES=(
 	"walk2500|compat=1.1,cluster_size=64k|1251G|@2500|0"
 	"walk2500s|compat=1.1,cluster_size=64k|1251G|@2500|1"
 )
-# Cases: "label|image|-o options".
+# Cases: "label|image|command|-o options (amend)".
 CASES=(
-	"64 KiB clusters, v2 -> v3|v2_64k|compat=1.1"
-	"64 KiB clusters, v3 -> v2|v3_64k|compat=0.10"
-	"2 MiB clusters, v2 -> v3|v2_2m|compat=1.1"
-	"2 MiB clusters, v3 -> v2|v3_2m|compat=0.10"
-	"1 TiB sparse, v2 -> v3|v2_1t|compat=1.1"
-	"1 TiB sparse, v3 -> v2|v3_1t|compat=0.10"
-	"300 L2 tables, v3 -> v2|walk300|compat=0.10"
-	"300 L2 + snapshot, v3 -> v2|walk300s|compat=0.10"
-	"2500 L2 tables, v3 -> v2|walk2500|compat=0.10"
-	"2500 L2 + snapshot, v3 -> v2|walk2500s|compat=0.10"
+	"64 KiB clusters, v2 -> v3|v2_64k|amend|compat=1.1"
+	"64 KiB clusters, v3 -> v2|v3_64k|amend|compat=0.10"
+	"2 MiB clusters, v2 -> v3|v2_2m|amend|compat=1.1"
+	"2 MiB clusters, v3 -> v2|v3_2m|amend|compat=0.10"
+	"1 TiB sparse, v2 -> v3|v2_1t|amend|compat=1.1"
+	"1 TiB sparse, v3 -> v2|v3_1t|amend|compat=0.10"
+	"300 L2 tables, v3 -> v2|walk300|amend|compat=0.10"
+	"300 L2 + snapshot, v3 -> v2|walk300s|amend|compat=0.10"
+	"2500 L2 tables, v3 -> v2|walk2500|amend|compat=0.10"
+	"2500 L2 + snapshot, v3 -> v2|walk2500s|amend|compat=0.10"
+	"info, 64 KiB v3|v3_64k|info|"
+	"info, 2 MiB v2|v2_2m|info|"
+	"info, 2500 L2 + snapshot|walk2500s|info|"
+	"info --output=json, 2500 L2 + snap|walk2500s|info --output=json|"
+	"check, 64 KiB v3|v3_64k|check|"
+	"check, 2 MiB v3|v3_2m|check|"
+	"check, 1 TiB sparse|v3_1t|check|"
+	"check, 300 L2 tables|walk300|check|"
+	"check, 2500 L2 tables|walk2500|check|"
+	"check, 2500 L2 + snapshot|walk2500s|check|"
 )
 if [ -n "${CASES_MATCHING:-}" ]; then
 	sel=()
@@ -125,8 +138,8 @@ mean_loop() {
 mean_of() {
 	if [ "$have_hyperfine" = 1 ]; then
 		hyperfine -N --style none --runs "$3" --warmup "$WARMUP" \
-			--export-json "$work/h.json" --prepare "$2" "$1" >/dev/null 2>&1 ||
-			{ echo "hyperfine failed on: $1" >&2; exit 1; }
+			--export-json "$work/h.json" --prepare "$2" "$1" >"$work/h.log" 2>&1 ||
+			{ echo "hyperfine failed on: $1" >&2; tail -5 "$work/h.log" >&2; exit 1; }
 		python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$work/h.json"
 	else
 		mean_loop "$1" "$2" "$3"
@@ -152,6 +165,9 @@ runs_for() {
 		if (n > max) n = max; if (n < 3) n = 3; print n }'
 }
 
+# The system qemu-img's release ("7.2"), for info and check's --qemu-compat.
+QVER=$("$QIMG" --version | sed -n '1s/^qemu-img version \([0-9]*\.[0-9]*\).*/\1/p')
+
 echo "instar:   $INSTAR ($("$INSTAR" --version))"
 echo "qemu-img: $QIMG ($("$QIMG" --version | head -1))"
 timer='bash EPOCHREALTIME loop (hyperfine not installed)'
@@ -163,14 +179,24 @@ echo
 
 results=()
 for row in "${CASES[@]}"; do
-	IFS='|' read -r label img opts <<<"$row"
+	IFS='|' read -r label img cmd opts <<<"$row"
 	src="$work/$img.qcow2"
 	ti="$work/t_instar.qcow2"
 	tq="$work/t_qemu.qcow2"
 	prep_i="cp --sparse=always '$src' '$ti'"
 	prep_q="cp --sparse=always '$src' '$tq'"
-	cmd_i="'$INSTAR' amend -o $opts '$ti'"
-	cmd_q="'$QIMG' amend -o $opts '$tq'"
+	if [ "$cmd" = amend ]; then
+		cmd_i="'$INSTAR' amend -o $opts '$ti'"
+		cmd_q="'$QIMG' amend -o $opts '$tq'"
+	else
+		# Read-only commands: the same file for both, named alike, so
+		# their outputs can be compared byte for byte.
+		prep_i=true prep_q=true
+		ln -sf "$src" "$work/bench.qcow2"
+		read -r verb rest <<<"$cmd"
+		cmd_i="'$INSTAR' $verb --qemu-compat $QVER $rest '$work/bench.qcow2'"
+		cmd_q="'$QIMG' $cmd '$work/bench.qcow2'"
+	fi
 
 	# Both must succeed on this image before they are timed; the first
 	# runs also say how long one run takes.
@@ -191,6 +217,11 @@ for row in "${CASES[@]}"; do
 		continue
 	fi
 	t3=$EPOCHREALTIME
+	if [ "$cmd" != amend ] && [ "$(bash -c "$cmd_i" 2>&1)" != "$out_q" ]; then
+		echo "$label: instar's output differs from qemu-img's — not timed" >&2
+		results+=("$label|differs|-|-|-|-|-|-|-")
+		continue
+	fi
 	ni=$(runs_for "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
 	nq=$(runs_for "$(awk -v a="$t2" -v b="$t3" 'BEGIN{print b-a}')")
 
@@ -216,7 +247,7 @@ done
 printf '%-30s %12s %14s %22s %11s %12s %6s\n' "case" "instar" "qemu-img" "ratio (min..max)" "RSS instar" "RSS qemu" "exits"
 for row in "${results[@]}"; do
 	IFS='|' read -r label mi mq ratio rmin rmax ri rq exits <<<"$row"
-	if [ "$mq" = "-" ] || [ "$mi" = refused ] || [ "$mq" = failed ]; then
+	if [ "$mq" = "-" ] || [ "$mi" = refused ] || [ "$mi" = differs ] || [ "$mq" = failed ]; then
 		printf '%-30s %12s %14s %22s\n' "$label" "$mi" "$mq" "-"
 		continue
 	fi

@@ -283,6 +283,29 @@ static enum chk_step copied_l2(struct chk *c, const uint8_t *l2)
 	return CHK_GO;
 }
 
+/* One L1 entry of the active table: its COPIED flag against its L2
+ * table's refcount, then the table (already read into l2). */
+static enum chk_step copied_l1_entry(struct chk *c, uint32_t index, uint64_t e,
+				     const uint8_t *l2)
+{
+	uint64_t off = e & QCOW2_L1E_OFFSET_MASK;
+	uint64_t rc = 0;
+	bool ok;
+	enum chk_step s;
+
+	s = copied_refcount(c, off >> c->cb, &rc, &ok);
+	if (s != CHK_GO || !ok)
+		return s;
+	if ((rc == 1u) != ((e & COPIED) != 0) &&
+	    !chk_find(c, QCOW2_F_OFLAG_L2, 3, index, e, rc))
+		return CHK_ENGINE;
+	return copied_l2(c, l2);
+}
+
+/* QEMU reads the active L1 table, then each L2 table in turn; here the
+ * L2 tables of up to c->batch entries are read in one batch (one VM exit
+ * rather than one each) and then looked at in the same order, so the
+ * findings come out as QEMU's do. */
 enum chk_step chk_oflag_copied(struct chk *c)
 {
 	const struct qcow2_fields *f = c->f;
@@ -295,29 +318,38 @@ enum chk_step chk_oflag_copied(struct chk *c)
 
 		if (qcow2_qread_many(&c->q, &r, 1) != QCOW2_QREAD_OK)
 			return chk_engine(c, QCOW2_CHECK_IO);
-		for (uint32_t i = 0; i < k; i++) {
-			uint64_t e = qcow2_be64(c->l1buf + (size_t)i * 8u);
-			uint64_t l2 = e & QCOW2_L1E_OFFSET_MASK;
-			uint64_t rc = 0;
-			bool ok;
-			enum chk_step s;
-			struct qcow2_qreq q2 = { l2, c->bufs, (uint32_t)c->cs };
+		for (uint32_t i = 0; i < k;) {
+			struct qcow2_qreq reqs[64];
+			uint32_t slot[64];
+			uint32_t n = 0, j;
 
-			if (l2 == 0)
-				continue;
-			s = copied_refcount(c, l2 >> c->cb, &rc, &ok);
-			if (s != CHK_GO)
-				return s;
-			if (!ok)
-				continue;
-			if ((rc == 1u) != ((e & COPIED) != 0) &&
-			    !chk_find(c, QCOW2_F_OFLAG_L2, 3, first + i, e, rc))
-				return CHK_ENGINE;
-			if (qcow2_qread_many(&c->q, &q2, 1) != QCOW2_QREAD_OK)
+			for (j = i; j < k && j - i < 64u && n < c->batch; j++) {
+				uint64_t l2 = qcow2_be64(c->l1buf + (size_t)j * 8u) &
+					      QCOW2_L1E_OFFSET_MASK;
+
+				slot[j - i] = UINT32_MAX;
+				if (l2 == 0)
+					continue;
+				reqs[n].off = l2;
+				reqs[n].buf = c->bufs + (size_t)n * c->cs;
+				reqs[n].len = (uint32_t)c->cs;
+				slot[j - i] = n++;
+			}
+			if (n != 0 && qcow2_qread_many(&c->q, reqs, n) != QCOW2_QREAD_OK)
 				return chk_engine(c, QCOW2_CHECK_IO);
-			s = copied_l2(c, c->bufs);
-			if (s != CHK_GO)
-				return s;
+			for (uint32_t m = i; m < j; m++) {
+				uint32_t sl = slot[m - i];
+				enum chk_step s;
+
+				if (sl == UINT32_MAX)
+					continue;
+				s = copied_l1_entry(c, first + m,
+						    qcow2_be64(c->l1buf + (size_t)m * 8u),
+						    c->bufs + (size_t)sl * c->cs);
+				if (s != CHK_GO)
+					return s;
+			}
+			i = j;
 		}
 	}
 	return CHK_GO;

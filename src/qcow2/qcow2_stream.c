@@ -36,10 +36,26 @@ enum qcow2_qread_res qcow2_stream_get(struct qcow2_stream *s, uint64_t off,
 		return QCOW2_QREAD_DEVICE;
 	r.off = base;
 	r.buf = s->buf;
-	/* As much as the window holds, but not past 2^64. */
+	/* As much as the window holds, but not past 2^64, and past the end of
+	 * the file only as far as the request needs: the rest would be zeros
+	 * written into memory nobody reads (in the guest, first touches of
+	 * fresh pages are what a window at the end of a file cost: 2 MiB of
+	 * them made a snapshot table 20 ms slower to open, measured with
+	 * `instar info --stats`). */
 	r.len = s->cap;
 	if (base > UINT64_MAX - s->cap)
 		r.len = (uint32_t)((UINT64_MAX - base + 1u) & ~(uint64_t)(SECTOR - 1u));
+	{
+		uint64_t need = (end - base + SECTOR - 1u) & ~(uint64_t)(SECTOR - 1u);
+		uint64_t in_file = s->q->file_bytes > base
+					   ? ((s->q->file_bytes - base + SECTOR - 1u) &
+					      ~(uint64_t)(SECTOR - 1u))
+					   : 0;
+		uint64_t keep = in_file > need ? in_file : need;
+
+		if (keep < r.len)
+			r.len = (uint32_t)keep;
+	}
 	s->have = 0;
 	res = qcow2_qread_many(s->q, &r, 1);
 	if (res != QCOW2_QREAD_OK)
