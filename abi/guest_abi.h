@@ -193,9 +193,12 @@ struct guest_result {
 	uint32_t report_len;       /* bytes of whole records at the start of
 				    * the report region (at a flush or at
 				    * the end; 0 without a region) */
-	uint32_t progress;         /* inspection programs: work done so far,
-				    * in units of 1/65536 (read by the host at
-				    * each exit, for a progress display only) */
+	uint32_t progress;         /* work done so far, in units of 1/65536,
+				    * written while the guest works (amend's
+				    * table walk: L1 entries whose L2 tables
+				    * are read, of those seen) and read by
+				    * the host at each exit: a progress
+				    * display only, trusted for nothing */
 };
 
 #endif /* !__ASSEMBLER__ */

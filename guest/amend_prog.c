@@ -99,7 +99,7 @@ static enum amend_status scan_if_needed(const struct guest_params *p,
 		return AMEND_CHANGED;
 	if (qcow2_parse(cur, cs, &h) != QCOW2_OK)
 		return AMEND_ERR_PARSE;
-	const struct qcow2_io io = disk_io();
+	const struct qcow2_io io = disk_io_progress(&scan.walk);
 	uint8_t *work = next + cs;
 	size_t work_len = (size_t)(p->scratch_bytes - 2u * (uint64_t)cs);
 	ss = amend_scan_tables(&h, reach, vblk_capacity() * GUEST_SECTOR_SIZE,

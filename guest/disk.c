@@ -31,3 +31,24 @@ struct qcow2_io disk_io(void)
 
 	return io;
 }
+
+static bool read_with_progress(void *ctx, const struct qcow2_read *r,
+			       uint32_t n)
+{
+	const struct qcow2_walk_stats *st = ctx;
+	volatile struct guest_result *res =
+		(volatile struct guest_result *)(uintptr_t)GUEST_RESULT_GPA;
+
+	if (st->l1_entries != 0 && st->l1_entries_done <= st->l1_entries)
+		res->progress = (uint32_t)((st->l1_entries_done * 65536u) /
+					   st->l1_entries);
+	return disk_read_batch(NULL, r, n);
+}
+
+struct qcow2_io disk_io_progress(const struct qcow2_walk_stats *st)
+{
+	struct qcow2_io io = { read_with_progress, (void *)(uintptr_t)st,
+			       VBLK_MAX_BATCH };
+
+	return io;
+}

@@ -20,4 +20,10 @@ bool disk_read_batch(void *ctx, const struct qcow2_read *r, uint32_t n);
 /* The struct qcow2_io over disk_read_batch(). */
 struct qcow2_io disk_io(void);
 
+/* The same, which before each batch also writes a table walk's progress
+ * (its L1 entries done of those it has seen, from *st, which the walk
+ * updates as it goes) to guest_result.progress, where the host reads it
+ * at the exit the batch costs. */
+struct qcow2_io disk_io_progress(const struct qcow2_walk_stats *st);
+
 #endif

@@ -208,6 +208,23 @@ static enum sandbox_err on_flush(void *ctx)
 	return err;
 }
 
+/* After an exit: the guest's own figure of its progress, read once and
+ * clamped, for the caller's display. */
+static void on_exited(void *ctx)
+{
+	struct report_pump *rp = ctx;
+	const volatile struct guest_result *r;
+	uint32_t v;
+
+	if (rp->cfg->progress == NULL)
+		return;
+	r = guest_mem_range(rp->mem, GUEST_RESULT_GPA, sizeof(*r));
+	if (r == NULL)
+		return;
+	v = r->progress;
+	rp->cfg->progress(rp->cfg->progress_ctx, v > 65536u ? 65536u : v);
+}
+
 enum sandbox_err guest_run_execute(struct kvm_vm *vm,
 				   const struct sandbox_config *cfg,
 				   struct staging *stage,
@@ -222,7 +239,10 @@ enum sandbox_err guest_run_execute(struct kvm_vm *vm,
 		return SANDBOX_ERR_CONFIG;
 	struct report_pump pump = { cfg, &vm->mem, plan.report_gpa,
 				    plan.report_bytes, out };
-	const struct run_hooks hooks = { on_flush, &pump };
+	/* No flush hook without a report region: a flush is then a doorbell
+	 * protocol error. */
+	const struct run_hooks hooks = { cfg->report ? on_flush : NULL,
+					 on_exited, &pump };
 	struct virtio_mmio mmio;
 	vmmio_init(&mmio, &vblk_device_ops, &blk, &vm->mem);
 	/* The device is handed over initialised: set-up by the guest would
@@ -246,7 +266,7 @@ enum sandbox_err guest_run_execute(struct kvm_vm *vm,
 	};
 	struct run_stats st;
 	enum sandbox_err err = run_loop(vm, &mmio, &lim,
-					cfg->report ? &hooks : NULL, &st);
+					&hooks, &st);
 	out->exits = st.exits;
 	out->run_ns = st.elapsed_ns;
 	out->guest_rip = st.guest_rip;

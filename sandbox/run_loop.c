@@ -235,6 +235,8 @@ enum sandbox_err run_loop(struct kvm_vm *vm, struct virtio_mmio *mmio,
 		err = handle_exit(vm, mmio, hooks, st, &done);
 		if (err != SANDBOX_OK || done)
 			break;
+		if (hooks != NULL && hooks->exited != NULL)
+			hooks->exited(hooks->ctx);
 	}
 out:
 	disarm_timer(&ts);

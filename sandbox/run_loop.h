@@ -50,9 +50,12 @@ struct run_stats {
 /* What the loop calls back into while the guest runs (NULL: nothing).
  * flush: the guest rang GUEST_DOORBELL_FLUSH (its report region is full);
  * SANDBOX_OK resumes it, anything else ends the run with that error. A
- * flush without hooks is a doorbell protocol error. */
+ * flush without hooks is a doorbell protocol error. exited: after every
+ * exit the loop handled and the guest goes on from (a progress display;
+ * it cannot end the run). */
 struct run_hooks {
 	enum sandbox_err (*flush)(void *ctx);
+	void (*exited)(void *ctx);
 	void *ctx;
 };
 

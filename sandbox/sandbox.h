@@ -93,6 +93,12 @@ struct sandbox_config {
 	bool report;
 	bool (*report_take)(void *ctx, const uint8_t *records, uint32_t len);
 	void *report_ctx;
+	/* Optional (NULL: none): called after each exit the guest goes on
+	 * from, with the work the guest says it has done, in units of
+	 * 1/65536 (guest_result.progress, clamped to 65536). A display only:
+	 * the figure is the guest's, trusted for nothing. */
+	void (*progress)(void *ctx, uint32_t done_65536);
+	void *progress_ctx;
 	uint64_t budget_ns;          /* 0: SANDBOX_DEFAULT_BUDGET_NS */
 	uint32_t max_exits;          /* 0: SANDBOX_DEFAULT_MAX_EXITS */
 	/* Optional (NULL: skipped). Called exactly once, after the VM, its

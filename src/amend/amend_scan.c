@@ -165,14 +165,13 @@ enum amend_status amend_scan_tables(const struct qcow2_header *h,
 			return AMEND_ERR_TABLES;
 	}
 	if (l2_too) {
-		struct qcow2_walk_stats st;
 		enum qcow2_walk_err we = qcow2_walk_l2(
 			c.tables, c.n, qcow2_cluster_size(h), file_bytes, io, mem,
-			work, visit_l2, out, &st);
-		out->l1_tables = st.l1_tables;
-		out->l2_tables = st.l2_tables;
-		out->rounds = st.rounds;
-		out->batches = st.batches;
+			work, visit_l2, out, &out->walk);
+		out->l1_tables = out->walk.l1_tables;
+		out->l2_tables = out->walk.l2_tables;
+		out->rounds = out->walk.rounds;
+		out->batches = out->walk.batches;
 		switch (we) {
 		case QCOW2_WALK_OK:
 		case QCOW2_WALK_STOPPED:

@@ -56,6 +56,8 @@ struct amend_scan {
 	uint32_t rounds;           /* walk rounds (1 unless memory ran short) */
 	uint32_t batches;          /* batched read calls */
 	bool io_error;             /* the read callback failed */
+	struct qcow2_walk_stats walk; /* the walk's counters, live while it
+				    * runs (the guest's progress display) */
 };
 
 /* Least work memory amend_scan_tables() accepts for clusters of

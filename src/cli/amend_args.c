@@ -1,7 +1,7 @@
 /*
  * amend_args.c — argv parser of `instar amend` (see amend_args.h).
  * Accepts: -f/--format FMT, -o/--options OPTS (repeatable),
- * -q/--quiet, --output human|json (also --output=json, -fFMT, -oOPTS,
+ * -q/--quiet, -p/--progress, --stats, --output human|json (also --output=json, -fFMT, -oOPTS,
  * --format=FMT, --options=OPTS), --help, "--" ending the flags, and one
  * FILE. Trust: argv is user input; no I/O, no allocation.
  */
@@ -114,6 +114,10 @@ enum args_err amend_args_parse(int argc, char *const argv[],
 			out->stats = true;
 			continue;
 		}
+		if (strcmp(a, "-p") == 0 || strcmp(a, "--progress") == 0) {
+			out->progress = true;
+			continue;
+		}
 		if (a[1] == 'f' || a[1] == 'o') {
 			kind = a[1];
 			val = a[2] ? a + 2 : NULL;
@@ -151,5 +155,7 @@ enum args_err amend_args_parse(int argc, char *const argv[],
 		return fail(err, ARGS_NO_SUPPORTED_KEY, NULL);
 	if (out->filename == NULL)
 		return fail(err, ARGS_NO_FILE, NULL);
+	if (out->progress && out->output == OUTPUT_JSON)
+		return fail(err, ARGS_PROGRESS_JSON, NULL);
 	return ARGS_OK;
 }

@@ -40,6 +40,7 @@ enum args_err {
 	ARGS_CONFLICT,            /* same key, two different values; arg = piece */
 	ARGS_NO_SUPPORTED_KEY,    /* -o given but nothing usable (not reachable
 				     with the current key set; kept for the table) */
+	ARGS_PROGRESS_JSON,       /* -p with --output json */
 	ARGS_COUNT_
 };
 
@@ -48,6 +49,7 @@ enum output_mode { OUTPUT_HUMAN = 0, OUTPUT_JSON = 1 };
 struct amend_args {
 	struct amend_request request;
 	bool quiet;
+	bool progress;             /* -p: qemu-img's progress lines on stdout */
 	bool stats;                /* --stats: the sandbox's counters on stderr */
 	enum output_mode output;
 	bool format_forced;        /* -f qcow2 given */

@@ -24,6 +24,7 @@
 #include "src/cli/guest_blob.h"
 #include "src/cli/messages.h"
 #include "src/cli/output.h"
+#include "src/cli/progress.h"
 #include "src/cli/sandbox_steps.h"
 #include "src/image/amend_guest.h"
 #include "src/image/commit.h"
@@ -73,6 +74,12 @@ void amend_usage(void)
 "                                 values is refused. -o help (or -o ?)\n"
 "                                 lists the keys as qemu-img amend does;\n"
 "                                 no file is needed or read.\n"
+"  -p, --progress                 Show progress on stdout while the guest\n"
+"                                 works, as qemu-img amend -p does\n"
+"                                 (\"    (12.34/100%)\" lines ending in a\n"
+"                                 carriage return): how far into the image\n"
+"                                 the guest has read. Not with -q (which\n"
+"                                 wins) or --output json (refused).\n"
 "  -q, --quiet                    Suppress \"Image amended.\" or \"No change.\"\n"
 "                                 on success. Errors still go to stderr.\n"
 "      --output <FORMAT>          human (default) | json\n"
@@ -190,11 +197,14 @@ static int print_success(const struct amend_args *a, bool amended,
  * doorbell under the tightened filter (out then holds what it did). */
 static int run_guest(const struct amend_args *a, const struct image_file *img,
 		     const struct lockdown_binding *bind,
-		     struct sandbox_prebuilt *pre, struct sandbox_outcome *out)
+		     struct sandbox_prebuilt *pre, struct sandbox_outcome *out,
+		     struct progress *prog)
 {
 	struct sandbox_config cfg;
 
 	memset(&cfg, 0, sizeof(cfg));
+	cfg.progress = progress_update;
+	cfg.progress_ctx = prog;
 	cfg.image_fd = img->fd;
 	cfg.disk_bytes = img->size;
 	cfg.cluster_size = (uint32_t)img->cluster_len;
@@ -216,7 +226,8 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
  * accepted amend (after looking at the file once more). */
 static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 			    const struct qcow2_header *h,
-			    const struct sandbox_outcome *out)
+			    const struct sandbox_outcome *out,
+			    struct progress *prog)
 {
 	struct validate_input vin;
 	struct validate_output vout;
@@ -240,6 +251,7 @@ static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 		rc = refuse((enum amend_status)vout.guest_status);
 		goto done;
 	case VALIDATE_NOOP:
+		progress_end(prog, true);
 		rc = print_success(a, false, vout.version, vout.lazy);
 		goto done;
 	case VALIDATE_AMENDED:
@@ -257,6 +269,7 @@ static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 		rc = image_error(a->filename, img, ie);
 		goto done;
 	}
+	progress_end(prog, true);
 	rc = print_success(a, true, vout.version, vout.lazy);
 done:
 	free(vin.expected);
@@ -277,6 +290,7 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 	struct sandbox_outcome out;
 	struct sandbox_prebuilt pre;
 	struct qcow2_header *h = NULL;
+	struct progress prog = { stdout, false, false, 0.0 };
 	int rc;
 
 	rc = steps_lockdown(&bind);
@@ -300,9 +314,11 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 		goto unused;
 	}
 	bind.header_last_sector = img->cluster_len - GUEST_SECTOR_SIZE;
-	rc = run_guest(a, img, &bind, &pre, &out);
+	progress_start(&prog, stdout, a->progress && !a->quiet);
+	rc = run_guest(a, img, &bind, &pre, &out, &prog);
 	if (rc == EXIT_OK)
-		rc = judge_and_commit(a, img, h, &out);
+		rc = judge_and_commit(a, img, h, &out, &prog);
+	progress_end(&prog, false);   /* a refusal: end the line first */
 	goto done;
 unused:
 	steps_prebuilt_unused(&pre);

@@ -57,6 +57,9 @@ const char *msg_args(enum args_err e)
 	case ARGS_CONFLICT:
 		return "conflicting option '%s': the same key was already given "
 		       "a different value";
+	case ARGS_PROGRESS_JSON:
+		return "-p cannot be combined with --output json: the progress "
+		       "lines would break the JSON on stdout";
 	case ARGS_NO_SUPPORTED_KEY:
 		return "nothing to change: give at least one of -o compat=0.10|1.1 "
 		       "or -o lazy_refcounts=on|off";

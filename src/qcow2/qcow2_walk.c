@@ -182,6 +182,7 @@ static enum qcow2_walk_err process(struct walker *w, size_t n)
 			reqs[k].buf = w->bufs + (size_t)k * w->cs;
 			reqs[k].len = w->cs;
 			k++;
+			w->st->l1_entries_done += j - i;
 			i = j;
 		}
 		w->st->batches++;

@@ -79,6 +79,9 @@ struct qcow2_walk_stats {
 	uint32_t rounds;         /* collect/read rounds (> 1: the work memory
 				  * could not hold every L2 offset at once) */
 	uint32_t batches;        /* read calls made */
+	uint64_t l1_entries_done;/* of l1_entries, those whose L2 table has
+				  * been read: live while the walk runs,
+				  * for a progress display */
 };
 
 /* Walk the `n` L1 tables of an image with clusters of `cluster_size`

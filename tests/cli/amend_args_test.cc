@@ -57,6 +57,28 @@ TEST(AmendArgs, OutputQuietFormat) {
   ASSERT_EQ(ARGS_OK, p.rc);
 }
 
+TEST(AmendArgs, Progress) {
+  Parsed p = Parse({"-p", "-o", "compat=0.10", "x"});
+  ASSERT_EQ(ARGS_OK, p.rc);
+  EXPECT_TRUE(p.args.progress);
+  p = Parse({"--progress", "-q", "-o", "compat=0.10", "x"});
+  ASSERT_EQ(ARGS_OK, p.rc);
+  EXPECT_TRUE(p.args.progress);
+  EXPECT_TRUE(p.args.quiet);  // allowed: -q wins when printing
+  p = Parse({"-o", "compat=0.10", "x"});
+  ASSERT_EQ(ARGS_OK, p.rc);
+  EXPECT_FALSE(p.args.progress);
+  // The progress lines would break the JSON on stdout.
+  for (auto words : std::vector<std::vector<std::string>>{
+           {"-p", "--output", "json", "-o", "compat=0.10", "x"},
+           {"--output=json", "x", "-o", "compat=1.1", "--progress"},
+       }) {
+    p = Parse(words);
+    EXPECT_EQ(ARGS_PROGRESS_JSON, p.rc) << words[0];
+    EXPECT_EQ(ARGS_PROGRESS_JSON, p.err.code);
+  }
+}
+
 TEST(AmendArgs, CommaAndRepeatAreEquivalent) {
   Parsed a = Parse({"-o", "compat=1.1,lazy_refcounts=on", "x"});
   Parsed b = Parse({"-o", "compat=1.1", "-o", "lazy_refcounts=on", "x"});

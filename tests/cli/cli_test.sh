@@ -1387,6 +1387,67 @@ case_kvm_not_kvm() {
 }
 
 # ---------------------------------------------------------------------
+# amend -p: qemu-img's progress lines on stdout.
+
+# progress_lines FILE: every "    (N.NN/100%)" figure of FILE, one a line,
+# and fails unless FILE is such lines (each ending in \r), one \n, then
+# "Image amended.".
+progress_lines() {
+	python3 - "$1" <<'EOF2'
+import re, sys
+data = open(sys.argv[1], "rb").read().decode()
+m = re.fullmatch(r"((?:    \(\d+\.\d\d/100%\)\r)+)\n(Image amended\.|No change\.)\n", data)
+if not m:
+    sys.exit("not progress lines then the result: %r" % data[:300])
+for f in re.findall(r"\((\d+\.\d\d)/100%\)", m.group(1)):
+    print(f)
+EOF2
+}
+case_amend_progress() {
+	local figs
+	# A downgrade that walks 300 L2 tables: 0.00, figures in between that
+	# never go back, 100.00 last; the image amended as without -p.
+	qemu-img create -q -f qcow2 -o compat=1.1 walk 151G
+	for ((i = 0; i < 300; i++)); do printf 'write -P 0xab %dM 4k\n' $((i * 512)); done |
+		qemu-io -f qcow2 walk >/dev/null
+	run amend -p -o compat=0.10 walk
+	want_rc 0
+	want_no_err
+	figs=$(progress_lines out) || fail "amend -p: $figs"
+	[ "$(head -1 <<<"$figs")" = 0.00 ] || fail "first figure: $(head -1 <<<"$figs")"
+	[ "$(tail -1 <<<"$figs")" = 100.00 ] || fail "last figure: $(tail -1 <<<"$figs")"
+	[ "$(wc -l <<<"$figs")" -ge 4 ] || fail "no figure between 0 and 100: $figs"
+	sort -n -c <<<"$figs" 2>/dev/null || fail "figures go backwards: $figs"
+	want_state walk "0.10 false"
+	# A header-only upgrade: 0.00 then 100.00.
+	fresh v2 img
+	run amend -p -o compat=1.1 img
+	want_rc 0
+	printf '    (0.00/100%%)\r    (100.00/100%%)\r\nImage amended.\n' >want_p
+	cmp -s out want_p || fail "header-only: $(show out)"
+	# -q wins: nothing on stdout.
+	fresh v2 img
+	run amend -p -q -o compat=1.1 img
+	want_rc 0
+	want_no_out
+	want_state img "1.1 false"
+	# A refusal the guest decides after its walk: the figures so far, the
+	# line ended without 100.00, the message on stderr.
+	fresh zero img
+	run amend -p -o compat=0.10 img
+	want_rc 1
+	python3 -c 'import re, sys
+d = open("out", "rb").read().decode()
+sys.exit(not re.fullmatch(r"(    \((?!100\.00)\d+\.\d\d/100%\)\r)+\n", d))' ||
+		fail "refusal: want figures below 100 and a new line, stdout $(show out)"
+	want_err "$M_ZERO"
+	untouched img zero
+	# With --output json it would break the JSON: a usage error.
+	usage "-p cannot be combined with --output json: the progress lines would break the JSON on stdout" \
+		-p --output json -o compat=1.1 img.qcow2
+}
+
+# ---------------------------------------------------------------------
 # info and check: their command lines and what they leave alone. (What
 # they print is held to qemu-img's by //tests/inspect.)
 
