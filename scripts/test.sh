@@ -11,6 +11,9 @@
 # (tag "once") the fuzz smoke and OSS-Fuzz builds, whose fuzzers carry
 # ASan + UBSan in every configuration, the harness self-checks
 # (hostile, differential, locks), which drive fake tools, not instar,
+# the amend differential suite against the qemu-img releases other than
+# the system's (instar runs there exactly as in differential_instar,
+# whose sanitizer run covers it; only the reference differs),
 # and the packaging tests (//tests/dist: install, manual pages, bash
 # completion, version stamp), which check files and texts the sanitizer
 # build cannot change (and scripts/install.sh refuses a sanitizer build).

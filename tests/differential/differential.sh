@@ -1,19 +1,36 @@
 #!/bin/bash
 # differential.sh — amend every image kind with qemu-img and with the tool
 # under test, and require that qemu-img cannot tell the results apart.
+# One qemu-img release per run: the system's (Debian 12: 7.2), or with
+# --qemu VERSION one of the oracles of scripts/install-oracles.sh (5.2,
+# 7.2, 10.0, 11.1), which then makes the reference amend and every read-
+# back (info, check, compare). What each release does differently is data
+# in the tables below (their first field: the releases a row holds for).
+#
+# Trusts: the qemu-img release it is given, as the oracle (ORACLE.md says
+# what each one writes); the image generator (tests/images/make_images.sh,
+# which builds the same input images with the system's qemu-img/qemu-io
+# 7.2 whatever the release under test); cmp. The tool is untrusted.
 #
 # Usage:
-#   differential.sh [--tool CMD] [--images DIR] [--jobs N] [--selfcheck]
-#                   [--transitions REGEX]
+#   differential.sh [--tool CMD] [--qemu VERSION] [--images DIR] [--jobs N]
+#                   [--selfcheck] [--transitions REGEX] [--kinds REGEX]
 #   AMEND_CMD="..." differential.sh          (AMEND_CMD wins over --tool)
+#
+# --qemu VERSION runs $INSTAR_ORACLES/bin/qemu-img-VERSION (default
+# /var/cache/instar-oracles): a missing launcher, or one whose --version
+# is not VERSION.x, FAILS the run (never a skip). Without --qemu: QEMU_IMG
+# or the qemu-img on PATH. Either way the release (major.minor of
+# `--version`) selects the table rows that apply.
 #
 # The tool is run as:  CMD -o OPTS [-o OPTS] FILE   (cwd = the image's dir)
 # and must exit 0 on success (amended or no-op; print "noop" or
 # "No change." on a no-op), 1 on a refusal. Any other exit status (usage
 # error, I/O error, crash) fails the case. Drivers used so far:
 #   tests/tools/plan_apply        (the planner, via a test-only helper)
-#   "qemu-img amend"              (self-check: every case must pass)
-#   "instar amend"                (the real CLI, once it exists)
+#   "instar amend"                (the real CLI)
+#   qemu-img amend                (self-check, the default with --selfcheck:
+#                                  the release under test against itself)
 #
 # For each image kind (tests/images/make_images.sh) x each transition
 # below, the kind's directory is copied twice (a/, b/); `qemu-img amend`
@@ -21,8 +38,10 @@
 #   1. both succeeded, and
 #        - `qemu-img info` (human, stderr included) and `qemu-img info
 #          --output=json` of a and b are identical after normalising the
-#          case directory and "disk size"/"actual-size" (host allocation,
-#          which qemu-img amend itself changes when it rewrites bitmaps),
+#          case directory, "disk size"/"actual-size" (host allocation,
+#          which qemu-img amend itself changes when it rewrites bitmaps)
+#          and, from 10.0 on, the file node's length (its "file length",
+#          its JSON "virtual-size"; b's is pinned by the byte check below),
 #        - `qemu-img check` of b is clean (or, where qemu-img's own result
 #          also only leaks clusters, b leaks too: exit 3 on both),
 #        - `qemu-img compare a b` finds the guest-visible content identical,
@@ -37,29 +56,37 @@
 #   4. or the (kind, transition) is in QEMU_BROKEN below (qemu-img's own
 #      result cannot be opened, which is verified), and the tool either
 #      refused leaving b/ byte-identical, or produced an image that opens,
-#      checks clean, has the requested compat and the original's content.
+#      checks clean, has the requested compat and the original's content;
+#   5. or the (kind, transition) is in QEMU_CANNOT_OPEN below for this
+#      release (qemu-img fails to open the image with the listed message,
+#      which is verified), and the tool amended (b/ unchanged outside the
+#      header cluster) or refused (b/ byte-identical) as the row says.
 # Anything else FAILS, and so does a stale table entry: a divergence the
-# tool no longer shows (it amends like qemu-img), or a KNOWN_DIVERGENCES
-# or QEMU_BROKEN entry that no case matches. Header-cluster byte identity
-# of a and b is reported (counted), not required.
+# tool no longer shows (it amends like qemu-img), a QEMU_BROKEN or
+# QEMU_CANNOT_OPEN row the release no longer bears out, or a row for this
+# release that no case matches. Header-cluster byte identity of a and b is
+# reported (counted), not required.
 #
 # Results: one JUnit testcase per case in $XML_OUTPUT_FILE (Bazel sets
 # it; written by tests/lib/junit.sh), a summary on stdout, exit 1 if any
-# case failed. A known divergence is not a pass: it is reported as a
-# skipped case named "... (known-divergence)" with its reason (CI allows
-# exactly those skips: tests/allowed_skips.txt), and counted on its own.
+# case failed. Cases 3-5 are not passes: each is reported as a skipped
+# case named "... (known-divergence)" with its reason (CI allows exactly
+# those skips: tests/allowed_skips.txt), and counted on its own.
 #
-# Self-check (--selfcheck or DIFF_SELFCHECK=1, meant for AMEND_CMD=
-# "qemu-img amend"): proves the harness itself — qemu-img against itself
-# must pass every case. qemu-img is not a header-only writer (it expands
-# zero clusters, rewrites bitmap directories, repairs dirty images and
-# clears unknown autoclear bits even when it then refuses), so in this
-# mode the "b/ untouched" byte checks are switched off, loudly, and the
-# divergence table is not consulted (QEMU_BROKEN cases must give two
-# byte-identical broken results). Everything else is checked.
+# Self-check (--selfcheck or DIFF_SELFCHECK=1; the tool defaults to the
+# release's own `qemu-img amend`): proves the harness itself — qemu-img
+# against itself must pass every case. qemu-img is not a header-only
+# writer (it expands zero clusters, rewrites bitmap directories, repairs
+# dirty images and clears unknown autoclear bits even when it then
+# refuses), so in this mode the "b/ untouched" byte checks are switched
+# off, loudly, and the divergence tables are not consulted (QEMU_BROKEN
+# cases must give two byte-identical broken results). Everything else is
+# checked.
 #
-# DIFF_ONLY=REGEX restricts the cases (kind/transition) for development;
-# every case it leaves out is reported as skipped, loudly.
+# --transitions and --kinds narrow what the suite is (the cases left out
+# are not cases of this run); DIFF_ONLY=REGEX restricts the cases
+# (kind@transition) for development, and every case it leaves out is
+# reported as skipped, loudly.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -83,22 +110,29 @@ TRANSITIONS=(
 )
 
 # ---------------------------------------------------------------------
-# Known divergences from qemu-img 7.2: cases where the tool refuses and
-# qemu-img amends. Fields: kind | transition glob | refusal | reason.
+# The first field of every row of KNOWN_DIVERGENCES, QEMU_BROKEN and
+# QEMU_CANNOT_OPEN: the qemu-img releases it holds for, "*" (all four:
+# 5.2, 7.2, 10.0, 11.1, each measured: ORACLE.md §9) or a comma list
+# ("5.2,10.0"). A row for another release is out of reach of this run:
+# neither consulted nor checked for staleness.
+
+# Known divergences: cases where the tool refuses and qemu-img amends.
+# Fields: releases | kind | transition glob | refusal | reason.
 # "refusal" is an extended regex the tool's output must match, so the
 # tool refuses for the listed reason and no other: plan_apply prints
 # "refused <enum amend_status>" (4 DIRTY, 6 DOWNGRADE_FEATURE,
 # 8 LAZY_NEEDS_V3, 14 ZERO_CLUSTERS, 16 BITMAPS); instar prints the
 # message of src/cli/messages.c. Keep in step with
 # the divergence list in the docs.
+# shellcheck disable=SC2034  # read by name: find_row and the stale-row check
 KNOWN_DIVERGENCES=(
-	"zero_v3|compat_0.10*|^refused 14\$|the image has zero clusters|issue 7: version 2 has no zero flag; a header-only downgrade would leave zero-flagged L2 entries that QEMU reports as corruption on first read. qemu-img expands them (writes clusters outside the header); instar only rewrites the header, so it refuses."
-	"zero_backing_v3|compat_0.10*|^refused 14\$|the image has zero clusters|as zero_v3, with a backing file: qemu-img allocates zeroed clusters to keep the backing file's data hidden."
-	"bitmap|compat_0.10*|^refused 16\$|the image has persistent dirty bitmaps|issue 7: qemu-img 7.2 downgrades but leaves the bitmaps inconsistent and their clusters leaked (qemu-img check reports leaks); instar refuses."
-	"dirty|*|^refused 4\$|the image is marked dirty|spec 'Refusals': a DIRTY image is always refused (run instar check first). qemu-img repairs the refcounts while opening the image read-write, clears DIRTY, then amends."
-	"dirty_lazy|*|^refused 4\$|the image is marked dirty|as dirty: DIRTY is refused; qemu-img repairs lazy refcounts on open, then amends."
-	"v3_lazy|compat_0.10+lazy_on|^refused 8\$|lazy_refcounts=on requires compat=1.1|spec 'Lazy requires v3': lazy_refcounts=on with a downgrade to v2 is refused. qemu-img 7.2 skips the lazy option when the image already has lazy refcounts on, then downgrades (lazy silently dropped); on a non-lazy v3 image it refuses."
-	"unk_compat_lazy|compat_0.10+lazy_on|^refused 8\$|lazy_refcounts=on requires compat=1.1|as v3_lazy: the image already has lazy refcounts on, so qemu-img ignores lazy_refcounts=on and downgrades; the spec refuses."
+	"*|zero_v3|compat_0.10*|^refused 14\$|the image has zero clusters|issue 7: version 2 has no zero flag; a header-only downgrade would leave zero-flagged L2 entries that QEMU reports as corruption on first read. qemu-img expands them (writes clusters outside the header); instar only rewrites the header, so it refuses."
+	"*|zero_backing_v3|compat_0.10*|^refused 14\$|the image has zero clusters|as zero_v3, with a backing file: qemu-img allocates zeroed clusters to keep the backing file's data hidden."
+	"*|bitmap|compat_0.10*|^refused 16\$|the image has persistent dirty bitmaps|issue 7: qemu-img downgrades but leaves the bitmaps inconsistent and their clusters leaked (qemu-img check reports leaks); instar refuses."
+	"*|dirty|*|^refused 4\$|the image is marked dirty|spec 'Refusals': a DIRTY image is always refused (run instar check first). qemu-img repairs the refcounts while opening the image read-write, clears DIRTY, then amends."
+	"*|dirty_lazy|*|^refused 4\$|the image is marked dirty|as dirty: DIRTY is refused; qemu-img repairs lazy refcounts on open, then amends."
+	"*|v3_lazy|compat_0.10+lazy_on|^refused 8\$|lazy_refcounts=on requires compat=1.1|spec 'Lazy requires v3': lazy_refcounts=on with a downgrade to v2 is refused. qemu-img skips the lazy option when the image already has lazy refcounts on, then downgrades (lazy silently dropped); on a non-lazy v3 image it refuses."
+	"*|unk_compat_lazy|compat_0.10+lazy_on|^refused 8\$|lazy_refcounts=on requires compat=1.1|as v3_lazy: the image already has lazy refcounts on, so qemu-img ignores lazy_refcounts=on and downgrades; the spec refuses."
 )
 
 # ---------------------------------------------------------------------
@@ -108,7 +142,9 @@ KNOWN_DIVERGENCES=(
 # (an extended regex) (3 PARSE, 4 DIRTY, 5 CORRUPT, 6 DOWNGRADE_FEATURE,
 # 7 DOWNGRADE_REFCOUNT, 8 LAZY_NEEDS_V3, 9 RELOCATION, 13 ENCRYPTED,
 # 21 HEADER_NO_ROOM). A refusal by qemu-img with a message not listed
-# here, or a tool refusing for another reason, fails the case.
+# here, or a tool refusing for another reason, fails the case. Every
+# release gives these messages word for word where it refuses (ORACLE.md
+# §9), so the pairing needs no releases field.
 QEMU_REFUSALS=(
 	"Lazy refcounts only supported with compatibility level 1.1 || lazy_refcounts=on requires compat=1.1 || the image is marked dirty || ^refused (8|4)\$"
 	"Image is corrupt; cannot be opened read/write || the image is marked corrupt || ^refused 5\$"
@@ -122,35 +158,79 @@ QEMU_REFUSALS=(
 )
 
 # ---------------------------------------------------------------------
-# Cases where qemu-img 7.2 itself produces an image it cannot open
-# (ORACLE.md): kind | transition glob | reason. Matching qemu-img there
-# would mean writing a broken image, so for these the tool must EITHER
-# refuse (b/ byte-identical) OR produce an image that qemu-img opens,
-# checks clean, reports with the requested compat/lazy_refcounts, and
-# reads with the original's guest-visible content. The harness also
+# Cases where qemu-img itself produces an image it cannot open
+# (ORACLE.md): releases | kind | transition glob | reason. Matching
+# qemu-img there would mean writing a broken image, so for these the tool
+# must EITHER refuse (b/ byte-identical) OR produce an image that qemu-img
+# opens, checks clean, reports with the requested compat/lazy_refcounts,
+# and reads with the original's guest-visible content. The harness also
 # verifies that qemu-img's result really is broken: a stale entry fails.
+# shellcheck disable=SC2034  # read by name: find_row and the stale-row check
 QEMU_BROKEN=(
-	"v3_hl120|compat_0.10*|qemu-img 7.2 writes the v3 header's unknown trailing fields (header_length > 112) right after the 72-byte v2 header, where a v2 reader expects extensions: its own result fails to open with 'Header extension too large'."
+	"*|v3_hl120|compat_0.10*|qemu-img writes the v3 header's unknown trailing fields (header_length > 112) right after the 72-byte v2 header, where a v2 reader expects extensions: its own result fails to open with 'Header extension too large'."
+)
+
+# ---------------------------------------------------------------------
+# Images a release cannot open at all, so it has nothing to compare the
+# tool with: releases | kind | transition glob | qemu-img's message (an
+# extended regex) | "amends" or "refuses" | the refusal, as in
+# KNOWN_DIVERGENCES (plan_apply | instar; empty for "amends") | reason.
+# The first row that matches decides. qemu-img must still fail with that
+# message (else the row is stale and the case FAILS); the tool must amend
+# leaving b/ unchanged outside the header cluster, or refuse for the
+# listed reason leaving b/ byte-identical, as it does with the releases
+# that can open the image (their targets compare its result).
+# shellcheck disable=SC2034  # read by name: find_row and the stale-row check
+QEMU_CANNOT_OPEN=(
+	"5.2|zstd|compat_0.10+lazy_on|qcow2: unknown compression type: 1|refuses|^refused 8\$|lazy_refcounts=on requires compat=1.1|Debian's 5.2 is built without zstd (its qemu-img links no libzstd): it cannot open an image whose compression type is zstd. The tool refuses lazy_refcounts=on with a downgrade, as against every other release."
+	"5.2|zstd|*|qcow2: unknown compression type: 1|amends|||Debian's 5.2 is built without zstd (its qemu-img links no libzstd): it cannot open an image whose compression type is zstd; 7.2, 10.0 and 11.1 open it and amend, and so does the tool."
+	"5.2|zstd_comp|compat_0.10+lazy_on|qcow2: unknown compression type: 1|refuses|^refused 8\$|lazy_refcounts=on requires compat=1.1|as zstd: 5.2 cannot open it; the tool refuses lazy_refcounts=on with a downgrade."
+	"5.2|zstd_comp|compat_0.10*|qcow2: unknown compression type: 1|refuses|^refused 6\$|image uses a v3-only incompatible feature|as zstd: 5.2 cannot open it; the tool refuses the downgrade of zstd-compressed clusters, as the other releases do."
+	"5.2|zstd_comp|*|qcow2: unknown compression type: 1|amends|||as zstd: 5.2 cannot open it; the other releases and the tool amend."
 )
 
 # ---------------------------------------------------------------------
 tool_arg=""
+qemu_rel=""
 only_transitions=""
+only_kinds=""
 images=""
 jobs=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--tool) tool_arg=$2; shift 2 ;;
+	--qemu) qemu_rel=$2; shift 2 ;;
 	--images) images=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
 	--selfcheck) DIFF_SELFCHECK=1; shift ;;
 	--transitions) only_transitions=$2; shift 2 ;;
+	--kinds) only_kinds=$2; shift 2 ;;
 	--run-case) shift; RUN_CASE_MODE=1; break ;;
 	*) echo "differential: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
 
-QIMG=${QEMU_IMG:-qemu-img}
+# release_in RELEASES: does a table row's releases field hold $REL?
+release_in() { [ "$1" = "*" ] || [[ ",$1," == *",$REL,"* ]]; }
+
+# find_row TABLE: the first row of TABLE (an array name) that holds for
+# this release, kind and transition. Sets ROW (its fields after the glob)
+# and ROW_ID (TABLE#index); returns 1 if there is none.
+find_row() {
+	local -n tab=$1
+	local i rel k p rest
+	ROW="" ROW_ID=""
+	for i in "${!tab[@]}"; do
+		IFS='|' read -r rel k p rest <<<"${tab[i]}"
+		release_in "$rel" || continue
+		# shellcheck disable=SC2053  # p is a glob on purpose
+		if [ "$k" = "$kind" ] && [[ $tname == $p ]]; then
+			ROW=$rest ROW_ID="$1#$i"
+			return 0
+		fi
+	done
+	return 1
+}
 
 # ---------------------------------------------------------------------
 # One case. Writes $RES/<kind>@<transition> with lines:
@@ -206,31 +286,6 @@ run_case() {
 		done
 		return $rc
 	}
-	# Prints "refusal-regex|reason" of the matching entry.
-	divergence_entry() {
-		local row k p re1 re2 r
-		for row in "${KNOWN_DIVERGENCES[@]}"; do
-			IFS='|' read -r k p re1 re2 r <<<"$row"
-			# shellcheck disable=SC2053  # p is a glob on purpose
-			if [ "$k" = "$kind" ] && [[ $tname == $p ]]; then
-				echo "$re1|$re2|$r"
-				return 0
-			fi
-		done
-		return 1
-	}
-	qemu_broken_reason() {
-		local row k p r
-		for row in "${QEMU_BROKEN[@]}"; do
-			IFS='|' read -r k p r <<<"$row"
-			# shellcheck disable=SC2053  # p is a glob on purpose
-			if [ "$k" = "$kind" ] && [[ $tname == $p ]]; then
-				echo "$r"
-				return 0
-			fi
-		done
-		return 1
-	}
 	# compare_imgs DIR1 DIR2 (relative to $cdir or absolute): guest-visible
 	# content of DIR1/img.qcow2 and DIR2/img.qcow2. An external data
 	# file's relative name is resolved against the cwd by qemu-img
@@ -244,7 +299,8 @@ run_case() {
 		fi
 		(cd "$cdir" && "$QIMG" compare "${cmpargs[@]}" >>"$log" 2>&1)
 	}
-	norm() { sed -e "s#$cdir/[ab]#CASEDIR#g" -e '/^disk size:/d' -e '/"actual-size":/d'; }
+	norm() { sed -e "s#$cdir/[ab]#CASEDIR#g" -e '/^ *disk size:/d' -e '/"actual-size":/d' \
+		-e '/^    file length:/d' -e '/^                "virtual-size":/d'; }
 
 	# Is the tool's refusal the one QEMU_REFUSALS pairs with qemu-img's?
 	refusal_as_qemus() {
@@ -267,21 +323,50 @@ run_case() {
 		return 1
 	}
 
-	local reason="" entry="" want=""
-	if [ "${DIFF_SELFCHECK:-0}" != 1 ] && entry=$(divergence_entry); then
-		want=${entry%|*}
-		reason=${entry##*|}
-		echo "divergence entry: $kind|$tname" >>"$log"
+	# The table rows for this case; entry names the one that made it a
+	# known divergence (for the stale-row check).
+	local reason="" want="" re1 re2 entry=""
+	local known_id="" broken="" broken_id="" cannot="" cannot_id="" co_q co_do
+	if [ "${DIFF_SELFCHECK:-0}" != 1 ] && find_row KNOWN_DIVERGENCES; then
+		IFS='|' read -r re1 re2 reason <<<"$ROW"
+		want="$re1|$re2" known_id=$ROW_ID
+		echo "divergence entry: $ROW_ID" >>"$log"
 	fi
-
-	local broken=""
-	if [ $qa_rc -eq 0 ]; then
-		broken=$(qemu_broken_reason) || broken=""
+	if [ $qa_rc -eq 0 ] && find_row QEMU_BROKEN; then
+		broken=$ROW broken_id=$ROW_ID
+	fi
+	if [ "${DIFF_SELFCHECK:-0}" != 1 ] && find_row QEMU_CANNOT_OPEN; then
+		IFS='|' read -r co_q co_do re1 re2 cannot <<<"$ROW"
+		cannot_id=$ROW_ID
+		echo "cannot-open entry: $ROW_ID" >>"$log"
 	fi
 
 	if [ $tb_rc -ne 0 ] && [ $tb_rc -ne 1 ]; then
 		status=FAIL; outcome=tool-error
 		msg="tool exited $tb_rc (not 0 = success / 1 = refusal): $tb_out"
+	elif [ -n "$cannot" ]; then
+		outcome=qemu-cannot-open
+		local fails=()
+		if [ $qa_rc -eq 0 ] || ! grep -Eq -- "$co_q" <<<"$qa_out"; then
+			fails+=("STALE QEMU_CANNOT_OPEN entry: qemu-img $REL did not fail with /$co_q/ (rc $qa_rc: $qa_out)")
+		fi
+		if [ "$co_do" = amends ] && [ $tb_rc -eq 0 ]; then
+			b_untouched 0 || fails+=("b/ changed outside the header cluster")
+			if [[ $tb_out == *noop* || $tb_out == *"No change."* ]] && ! b_untouched 1; then
+				fails+=("the tool reported a no-op but changed the file")
+			fi
+		elif [ "$co_do" = refuses ] && [ $tb_rc -eq 1 ] && grep -Eq -- "$re1|$re2" <<<"$tb_out"; then
+			b_untouched 1 || fails+=("the refusing tool changed b/")
+		else
+			fails+=("QEMU_CANNOT_OPEN says the tool $co_do${re1:+ (/$re1|$re2/)}, but it exited $tb_rc: $tb_out")
+		fi
+		if [ ${#fails[@]} -eq 0 ]; then
+			status=DIVERGE entry=$cannot_id
+			msg="qemu-img $REL cannot open the image ($cannot); the tool $co_do as listed"
+		else
+			status=FAIL
+			msg=$(IFS=';'; echo "${fails[*]}")
+		fi
 	elif [ -n "$broken" ]; then
 		outcome=qemu-result-broken
 		local fails=() jb want_c=""
@@ -310,7 +395,7 @@ run_case() {
 			b_untouched 0 || fails+=("b/ changed outside the header cluster")
 		fi
 		if [ ${#fails[@]} -eq 0 ]; then
-			status=DIVERGE
+			status=DIVERGE entry=$broken_id
 			msg="qemu-img's own result is broken ($broken); the tool $([ $tb_rc -eq 0 ] && echo "produced a sound image" || echo "refused")"
 		else
 			status=FAIL
@@ -338,7 +423,8 @@ run_case() {
 			status=FAIL
 			msg="known divergence, but the tool refused for another reason: got '$tb_out', want /$want/"
 		elif b_untouched 1; then
-			status=DIVERGE; msg="known divergence: $reason"
+			status=DIVERGE entry=$known_id
+			msg="known divergence: $reason"
 		else
 			status=FAIL; msg="known divergence, but the refusing tool changed b/"
 		fi
@@ -390,8 +476,8 @@ run_case() {
 		hdr_ident=1
 	fi
 	echo "result: $status ($outcome) $msg; header cluster identical: $hdr_ident" >>"$log"
-	printf 'status %s\noutcome %s\nhdr_identical %s\nmsg %s\n' \
-		"$status" "$outcome" "$hdr_ident" "$msg" >"$res"
+	printf 'status %s\noutcome %s\nhdr_identical %s\nentry %s\nmsg %s\n' \
+		"$status" "$outcome" "$hdr_ident" "${entry:--}" "$msg" >"$res"
 	if [ "$status" = FAIL ] && [ -n "${TEST_UNDECLARED_OUTPUTS_DIR:-}" ]; then
 		# Keep the evidence: Bazel zips this directory into outputs.zip.
 		local keep="$TEST_UNDECLARED_OUTPUTS_DIR/$id"
@@ -411,10 +497,46 @@ fi
 
 # ---------------------------------------------------------------------
 # Main.
+scratch=${TEST_TMPDIR:-$(mktemp -d)}
+WORK="$scratch/cases"
+RES="$scratch/results"
+rm -rf "$WORK" "$RES"
+mkdir -p "$WORK" "$RES"
+# One testcase per case (tests/lib/junit.sh); a set-up failure is one too.
+# shellcheck source=tests/lib/junit.sh
+source "${JUNIT_SH:-$here/../lib/junit.sh}"
+junit_init differential "$scratch"
+fatal() {
+	echo "differential: FATAL: $*" >&2
+	junit_case "set-up" fail "$*" 0 "" differential.setup 2>/dev/null
+	junit_finish >/dev/null
+	exit 1
+}
+
+# The qemu-img release: a missing oracle, or another release than the
+# one asked for, fails the run. (Each case inherits QIMG and REL.)
+if [ -n "$qemu_rel" ]; then
+	QIMG=${INSTAR_ORACLES:-/var/cache/instar-oracles}/bin/qemu-img-$qemu_rel
+else
+	QIMG=${QEMU_IMG:-qemu-img}
+fi
+if [ -n "$qemu_rel" ] && [ ! -x "$QIMG" ]; then
+	fatal "ORACLE MISSING: $QIMG (qemu-img $qemu_rel) is not there: run scripts/install-oracles.sh"
+fi
+command -v "$QIMG" >/dev/null 2>&1 || fatal "qemu-img not found ($QIMG)"
+qemu_version=$("$QIMG" --version 2>&1 | head -1)
+REL=$(sed -n 's/^qemu-img version \([0-9]*\.[0-9]*\)[.+ ].*/\1/p' <<<"$qemu_version")
+[ -n "$REL" ] || fatal "$QIMG --version does not name a release: $qemu_version"
+if [ -n "$qemu_rel" ] && [ "$REL" != "$qemu_rel" ]; then
+	fatal "$QIMG is qemu-img $REL, not $qemu_rel ($qemu_version): run scripts/install-oracles.sh"
+fi
+
 if [ -n "${AMEND_CMD:-}" ]; then
 	:
 elif [ -n "$tool_arg" ]; then
 	AMEND_CMD=$tool_arg
+elif [ "${DIFF_SELFCHECK:-0}" = 1 ]; then
+	AMEND_CMD="$QIMG amend"
 else
 	echo "differential: no tool: pass --tool CMD or set AMEND_CMD" >&2
 	exit 2
@@ -425,43 +547,39 @@ if [[ $first == */* ]] && [[ $first != /* ]]; then
 	AMEND_CMD="$(pwd)/$AMEND_CMD"
 	first=${AMEND_CMD%% *}
 fi
-command -v "$first" >/dev/null 2>&1 || { echo "differential: FATAL: tool '$first' not found" >&2; exit 2; }
-command -v "$QIMG" >/dev/null 2>&1 || { echo "differential: FATAL: qemu-img not found" >&2; exit 2; }
-
-scratch=${TEST_TMPDIR:-$(mktemp -d)}
-WORK="$scratch/cases"
-RES="$scratch/results"
-rm -rf "$WORK" "$RES"
-mkdir -p "$WORK" "$RES"
+command -v "$first" >/dev/null 2>&1 || fatal "tool '$first' not found"
 
 if [ -z "$images" ]; then
 	images="$scratch/images"
 	gen=${MAKE_IMAGES:-$here/../images/make_images.sh}
 	t0=$(date +%s.%N)
-	if ! bash "$gen" "$images" >"$scratch/make_images.log" 2>&1; then
-		echo "differential: FATAL: image generator failed:" >&2
-		cat "$scratch/make_images.log" >&2
-		exit 1
+	# The same input images for every release: the generator uses the
+	# system's qemu-img/qemu-io, never the release under test.
+	if ! env -u QEMU_IMG -u QEMU_IO bash "$gen" "$images" >"$scratch/make_images.log" 2>&1; then
+		fatal "image generator failed: $(cat "$scratch/make_images.log")"
 	fi
 	awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "differential: images built in %.1fs\n", b-a}'
 fi
 IMAGES=$(cd "$images" && pwd)
-[ -s "$IMAGES/MANIFEST" ] || { echo "differential: FATAL: no MANIFEST in $IMAGES" >&2; exit 1; }
+[ -s "$IMAGES/MANIFEST" ] || fatal "no MANIFEST in $IMAGES"
 jobs=${jobs:-$(( $(nproc) + 1 ))}
 
 echo "differential: tool: $AMEND_CMD"
 if [ "${DIFF_SELFCHECK:-0}" = 1 ]; then
-	echo "differential: SELF-CHECK MODE: byte-untouched checks of b/ and the divergence table are OFF"
+	echo "differential: SELF-CHECK MODE: byte-untouched checks of b/ and the divergence tables are OFF"
 fi
-echo "differential: qemu: $("$QIMG" --version | head -1)"
+echo "differential: qemu: $qemu_version ($QIMG; the rows for release $REL apply)"
 
-export AMEND_CMD QIMG WORK RES IMAGES DIFF_SELFCHECK
+export AMEND_CMD QIMG REL WORK RES IMAGES DIFF_SELFCHECK
 # Case list: kind<TAB>tname<TAB>oargs
 caselist="$scratch/cases.txt"
 skiplist="$scratch/skipped.txt"
 : >"$caselist"
 : >"$skiplist"
 while IFS=$'\t' read -r kind _ cs _; do
+	if [ -n "$only_kinds" ] && ! [[ $kind =~ $only_kinds ]]; then
+		continue
+	fi
 	for row in "${TRANSITIONS[@]}"; do
 		tname=${row%%|*}
 		oargs=${row#*|}
@@ -486,10 +604,7 @@ tr '\t' '\n' <"$caselist" | tr '\n' '\0' |
 elapsed=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.3f", b-a}')
 
 # ---------------------------------------------------------------------
-# Aggregate: one testcase per case (tests/lib/junit.sh).
-# shellcheck source=tests/lib/junit.sh
-source "${JUNIT_SH:-$here/../lib/junit.sh}"
-junit_init differential "$scratch"
+# Aggregate: one testcase per case.
 n=0; npass=0; nfail=0; ndiv=0; nident=0; nmissing=0
 failures_txt="$scratch/failures.txt"
 : >"$failures_txt"
@@ -535,30 +650,41 @@ while IFS=$'\t' read -r kind tname; do
 	junit_case "$tname" skip "excluded by DIFF_ONLY" 0 "" "differential.$kind" 2>/dev/null
 done <"$skiplist"
 
-# Every table entry must still describe something: a KNOWN_DIVERGENCES or
-# QEMU_BROKEN entry no case matched is stale (a whole run only: with
-# DIFF_ONLY or --transitions some entries are out of reach).
-if [ "${DIFF_SELFCHECK:-0}" != 1 ] && [ -z "${DIFF_ONLY:-}" ] && [ -z "$only_transitions" ]; then
-	for row in "${KNOWN_DIVERGENCES[@]}" "${QEMU_BROKEN[@]}"; do
-		IFS='|' read -r k p _ <<<"$row"
-		hit=0
-		while IFS=$'\t' read -r kind tname _ _; do
-			# shellcheck disable=SC2053  # p is a glob on purpose
-			if [ "$k" = "$kind" ] && [[ $tname == $p ]] &&
-				grep -q '^status DIVERGE$' "$RES/$kind@$tname" 2>/dev/null; then
-				hit=1
-				break
+# Every table row that holds for this release must still describe
+# something: a KNOWN_DIVERGENCES, QEMU_BROKEN or QEMU_CANNOT_OPEN row that
+# made no case a known divergence is stale. A row no case of this run
+# would consult (find_row) is out of its reach when DIFF_ONLY,
+# --transitions or --kinds narrow the run, and stale in a whole run.
+if [ "${DIFF_SELFCHECK:-0}" != 1 ]; then
+	declare -A used=() reach=()
+	while IFS=$'\t' read -r kind tname _ _; do
+		e=$(sed -n 's/^entry //p' "$RES/$kind@$tname" 2>/dev/null)
+		[ -z "$e" ] || [ "$e" = - ] || used[$e]=1
+		for table in KNOWN_DIVERGENCES QEMU_BROKEN QEMU_CANNOT_OPEN; do
+			! find_row "$table" || reach[$ROW_ID]=1
+		done
+	done <"$caselist"
+	nout=0
+	for table in KNOWN_DIVERGENCES QEMU_BROKEN QEMU_CANNOT_OPEN; do
+		declare -n tab=$table
+		for i in "${!tab[@]}"; do
+			IFS='|' read -r rel k p _ <<<"${tab[i]}"
+			release_in "$rel" || continue
+			name="table entry $table $rel|$k|$p is used"
+			if [ -n "${used[$table#$i]:-}" ]; then
+				junit_case "$name" pass "" 0 "" differential.tables
+			elif [ -z "${reach[$table#$i]:-}" ] && [ -n "${DIFF_ONLY:-}$only_transitions$only_kinds" ]; then
+				nout=$((nout + 1))
+			else
+				nfail=$((nfail + 1))
+				junit_case "$name" fail \
+					"STALE table entry: with qemu-img $REL no case diverges as '$rel|$k|$p' says" 0 "" differential.tables 2>/dev/null
+				echo "FAIL table entry $table $rel|$k|$p: no case diverges as it says with qemu-img $REL (stale entry)" >>"$failures_txt"
 			fi
-		done <"$caselist"
-		if [ "$hit" = 1 ]; then
-			junit_case "table entry $k|$p is used" pass "" 0 "" differential.tables
-		else
-			nfail=$((nfail + 1))
-			junit_case "table entry $k|$p is used" fail \
-				"STALE table entry: no case diverges as '$k|$p' says" 0 "" differential.tables 2>/dev/null
-			echo "FAIL table entry $k|$p: no case diverges as it says (stale entry)" >>"$failures_txt"
-		fi
+		done
+		unset -n tab
 	done
+	[ "$nout" -eq 0 ] || echo "differential: $nout table rows for $REL are out of reach of this narrowed run (not checked)"
 fi
 junit_finish >/dev/null
 
