@@ -22,24 +22,39 @@
 #   (qemu-img runs on `json:` names with backing null: hostile backing
 #   names point nowhere.)
 # Never: exit >= 2 (usage error, signal, crash), a timeout (10 s), a
-# sanitizer report (ASan/UBSan/LSan: the --config=asan build). One JUnit
-# testcase per image in $XML_OUTPUT_FILE (tests/lib/junit.sh); counts by
-# category, outcome and message at the end of the log.
+# sanitizer report (ASan/UBSan/LSan: the --config=asan build).
+# Then `instar info` and `instar check` on every image, five read-only
+# runs each (hostile_inspect.sh: never a crash, a hang, a write, a
+# sanitizer report, an undocumented status or no output; info held to
+# `qemu-img info` of the system's release). One JUnit testcase per image
+# for amend and one per image and info/check run in $XML_OUTPUT_FILE
+# (tests/lib/junit.sh); counts by category, outcome and message at the
+# end of the log.
 #
-# Usage: hostile_test.sh INSTAR MAKE_HOSTILE_SH [MAX_IMAGES]
+# Usage: hostile_test.sh INSTAR MAKE_HOSTILE_SH [MAX_IMAGES [INSPECT_EVERY]]
 #   MAX_IMAGES: run at most this many (every category kept whole except
 #   `field`, which is sampled with a fixed stride); default all.
+#   INSPECT_EVERY: the info/check runs on every INSPECT_EVERY-th image
+#   of those (default 1: all).
+# Trusts: qemu-img, qemu-io, python3, timeout, cmp, perl.
 set -u
 
 INSTAR=$1
 MAKE=$2
 MAX=${3:-0}
+INSPECT_EVERY=${4:-1}
 HERE=$(cd "$(dirname "$MAKE")" && pwd)
 # shellcheck source=tests/lib/junit.sh
 source "${JUNIT_SH:-tests/lib/junit.sh}"
-for t in qemu-img qemu-io python3 timeout cmp; do
+for t in qemu-img qemu-io python3 timeout cmp perl; do
 	command -v "$t" >/dev/null || { echo "$t missing" >&2; exit 1; }
 done
+# The release instar imitates when held to the system's qemu-img info.
+QEMU_RELEASE=$(qemu-img --version | sed -n '1s/^qemu-img version \([0-9]*\.[0-9]*\).*/\1/p')
+case $QEMU_RELEASE in
+5.2 | 7.2 | 10.0 | 11.1) ;;
+*) echo "qemu-img $QEMU_RELEASE is no release instar imitates (5.2, 7.2, 10.0, 11.1)" >&2; exit 1 ;;
+esac
 
 WORK=$(mktemp -d "${TEST_TMPDIR:-/tmp}/hostile.XXXXXX")
 trap '[ -n "${HOSTILE_KEEP:-}" ] || rm -rf "$WORK"' EXIT
@@ -78,7 +93,16 @@ fi
 # sandbox, KVM, the lockdown, the budgets, a retry, an internal error)
 # is no reason to refuse an image qemu-img amends.
 REASONS='^instar amend: (only qcow2 images can be amended|the image header could not be parsed|the image is marked dirty|the image is marked corrupt|encrypted qcow2 images are not supported|cannot downgrade to compat=0\.10: |cannot upgrade to compat=1\.1: |lazy_refcounts=on requires compat=1\.1|this compat change would have to relocate|the image.s L1/L2 or snapshot tables are malformed|cannot read the header of)'
-export INSTAR CORPUS WORK HERE REASONS
+export INSTAR CORPUS WORK HERE REASONS QEMU_RELEASE INSPECT_EVERY
+
+# A report of ASan, LSan or UBSan (the --config=asan build) in FILE.
+sanitizer_report() {
+	grep -q -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'runtime error:' \
+		-e 'UndefinedBehaviorSanitizer' "$1"
+}
+export -f sanitizer_report
+# shellcheck source=tests/hostile/hostile_inspect.sh
+source "$HERE/hostile_inspect.sh"
 
 # The image opened without its backing file (json: backing null).
 jsonname() {
@@ -190,9 +214,11 @@ judge() {   # RC STDOUT STDERR SAME(0: file unchanged)
 		ok=FAIL; outcome="exit0_unexpected_output"; detail="$out"
 	fi
 }
-# One image: prints `name<TAB>category<TAB>transition<TAB>PASS|FAIL<TAB>outcome<TAB>detail`.
+# One image: prints `name<TAB>category<TAB>-o transition<TAB>PASS|FAIL<TAB>outcome<TAB>detail`,
+# then hostile_inspect.sh's rows, one per info/check run, when the image
+# is one of every INSPECT_EVERY (its number in the list: NR).
 run_one() {
-	local name=$1 cat=$2 tr=$3
+	local name=$1 cat=$2 tr=$3 nr=$4
 	local orig="$CORPUS/$name" img="$WORK/run.$BASHPID.img" ref="$WORK/ref.$BASHPID.img"
 	local q_verdict q_msg
 	local rc out err outcome="" detail="" ok=PASS same
@@ -212,8 +238,7 @@ run_one() {
 	else
 		cmp -s "$orig" "$img"; same=$?
 	fi
-	if grep -q -e 'AddressSanitizer' -e 'LeakSanitizer' -e 'runtime error:' \
-			-e 'UndefinedBehaviorSanitizer' "$img.err"; then
+	if sanitizer_report "$img.err"; then
 		ok=FAIL; outcome=sanitizer
 		detail=$(grep -m3 -e 'ERROR' -e 'runtime error' -e 'SUMMARY' "$img.err" | tr '\n\t' '  ')
 	elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
@@ -229,29 +254,36 @@ run_one() {
 		ok=FAIL; outcome=no_verdict; detail="the harness reached no verdict for this image"
 	fi
 	rm -f "$img" "$img.out" "$img.err" "$ref"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$cat" "$tr" "$ok" "$outcome" \
+	printf '%s\t%s\t-o %s\t%s\t%s\t%s\n' "$name" "$cat" "$tr" "$ok" "$outcome" \
 		"$(printf '%s' "$detail" | tr '\t\n' '  ' | head -c 600)"
+	if [ $((nr % INSPECT_EVERY)) -eq 0 ]; then
+		inspect_image "$name" "$cat"
+	fi
 }
 export -f run_one qemu_verdict judge
 
 START=$(date +%s)
 # shellcheck disable=SC2016 # run_one's arguments expand in the inner bash
-tr '\t' '\n' <"$LIST" | xargs -d '\n' -n 3 -P "${HOSTILE_JOBS:-4}" \
-	bash -c 'run_one "$1" "$2" "$3"' _ >"$WORK/results"
+awk -F'\t' '{ print $1; print $2; print $3; print NR }' "$LIST" |
+	xargs -d '\n' -n 4 -P "${HOSTILE_JOBS:-4}" \
+	bash -c 'run_one "$1" "$2" "$3" "$4"' _ >"$WORK/results"
 END=$(date +%s)
 
-# One testcase per image (tests/lib/junit.sh).
+# One testcase per result row (tests/lib/junit.sh).
 junit_init hostile "$WORK"
-while IFS=$'\t' read -r name cat tr ok outcome detail; do
-	if [ "$ok" = PASS ]; then
-		junit_case "$name [$cat -o $tr] $outcome" pass "" 0 "$detail" "hostile.$cat"
-	else
-		junit_case "$name [$cat -o $tr] $outcome" fail "$outcome: $detail" 0 "" "hostile.$cat"
-	fi
-done <"$WORK/results"
-got=$(wc -l <"$WORK/results")
-if [ "$got" -ne "$TOTAL" ]; then
-	junit_case "all images ran" fail "$((TOTAL - got)) of $TOTAL images gave no result"
+awk -F'\t' -v OFS='\t' '{
+	print "hostile." $2, $1 " [" $2 " " $3 "] " $5, $4 == "PASS" ? "pass" : "fail",
+		$4 == "PASS" ? $6 : $5 ": " $6
+}' "$WORK/results" >"$WORK/cases"
+junit_cases "$WORK/cases"
+amends=$(grep -c "	-o " "$WORK/results")
+inspects=$(grep -vc "	-o " "$WORK/results")
+want=$(( $(awk -v e="$INSPECT_EVERY" 'NR % e == 0' "$LIST" | wc -l) * 5 ))
+if [ "$amends" -ne "$TOTAL" ]; then
+	junit_case "all images ran" fail "$((TOTAL - amends)) of $TOTAL images gave no amend result"
+fi
+if [ "$inspects" -ne "$want" ]; then
+	junit_case "all info and check runs ran" fail "$inspects of $want info/check runs gave a result"
 fi
 junit_finish >/dev/null
 junit_rc=$?
@@ -259,14 +291,19 @@ junit_rc=$?
 python3 - "$WORK/results" "$TOTAL" $((END - START)) "$junit_rc" <<'PY'
 import collections, sys
 res, total, secs, junit_rc = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-rows = [l.rstrip("\n").split("\t") for l in open(res) if l.strip()]
-fails = [r for r in rows if r[3] != "PASS"]
+rows_all = [l.rstrip("\n").split("\t") for l in open(res) if l.strip()]
+fails = [r for r in rows_all if r[3] != "PASS"]
+rows = [r for r in rows_all if r[2].startswith("-o ")]
+inspect = [r for r in rows_all if not r[2].startswith("-o ")]
 by_out = collections.Counter(r[4] for r in rows)
 by_cat = collections.Counter((r[1], r[4]) for r in rows)
 by_msg = collections.Counter(r[5][:110] for r in rows if r[4] == "refused")
 by_amend = collections.Counter(r[5][:110] for r in rows if r[4] == "amended")
+by_run = collections.Counter((r[2], r[4]) for r in inspect)
 print("hostile: %d images in %s s: %s" % (len(rows), secs,
       ", ".join("%s %d" % kv for kv in sorted(by_out.items()))))
+print("info and check: %d runs: %s" % (len(inspect), ", ".join(
+      "%s %d" % kv for kv in sorted(collections.Counter(r[4] for r in inspect).items()))))
 print("by category:")
 for (c, o), n in sorted(by_cat.items()):
     print("  %-6s %-28s %d" % (c, o, n))
@@ -276,7 +313,10 @@ for m, n in by_msg.most_common():
 print("amended (detail: empty = qemu-img amend agrees):")
 for m, n in by_amend.most_common():
     print("  %4d  %s" % (n, m or "(qemu-img amend gives the same info)"))
+print("info and check runs by command:")
+for (c, o), n in sorted(by_run.items()):
+    print("  %-42s %-28s %d" % (c, o, n))
 for r in fails:
-    print("FAIL %s [%s -o %s]: %s: %s" % (r[0], r[1], r[2], r[4], r[5]))
+    print("FAIL %s [%s %s]: %s: %s" % (r[0], r[1], r[2], r[4], r[5]))
 sys.exit(1 if fails or total != len(rows) or junit_rc != 0 else 0)
 PY
