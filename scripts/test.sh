@@ -13,7 +13,9 @@
 # (hostile, differential, locks), which drive fake tools, not instar,
 # the amend differential suite against the qemu-img releases other than
 # the system's (instar runs there exactly as in differential_instar,
-# whose sanitizer run covers it; only the reference differs),
+# whose sanitizer run covers it; only the reference differs) and through
+# the planner alone (plan_apply: the same planner runs under the
+# sanitizers in differential_instar and in the fuzzers),
 # and the packaging tests (//tests/dist: install, manual pages, bash
 # completion, version stamp), which check files and texts the sanitizer
 # build cannot change (and scripts/install.sh refuses a sanitizer build).
