@@ -92,7 +92,8 @@ bool guest_run_plan(const struct sandbox_config *cfg,
 bool guest_run_config_ok(const struct sandbox_config *cfg,
 		      const struct sandbox_outcome *out)
 {
-	return cfg != NULL && out != NULL && out->staged != NULL &&
+	return cfg != NULL && out != NULL &&
+	       (out->staged != NULL || cfg->read_only) &&
 	       cfg->image_fd >= 0 && cluster_ok(cfg->cluster_size) &&
 	       cfg->preprobe != NULL &&
 	       (cfg->report ? cfg->disk_bytes != 0 /* a short image reads as zero-padded */

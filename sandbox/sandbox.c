@@ -115,8 +115,12 @@ enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 		return refuse_config(cfg);
 
 	uint64_t t0 = run_loop_now_ns();
+	/* A read-only run's device refuses every write before it reaches
+	 * the store; the store then holds nothing and refuses them too. */
 	struct staging stage;
-	if (!staging_init(&stage, staged, cfg->preprobe, cfg->cluster_size))
+	if (cfg->read_only ? !staging_init_none(&stage, cfg->cluster_size)
+			   : !staging_init(&stage, staged, cfg->preprobe,
+					   cfg->cluster_size))
 		return refuse_config(cfg);
 	struct sandbox_ram_plan plan;
 	if (!guest_run_plan(cfg, &plan) || plan.ram <= GUEST_SCRATCH_GPA)

@@ -124,9 +124,10 @@ struct sandbox_config {
 };
 
 struct sandbox_outcome {
-	/* In: caller-provided buffer of cluster_size bytes. Out: the header
-	 * cluster with the guest's staged writes applied (equal to the
-	 * pre-probe where nothing was written). */
+	/* In: caller-provided buffer of cluster_size bytes (NULL in a
+	 * read_only run, which stages nothing and leaves it alone). Out: the
+	 * header cluster with the guest's staged writes applied (equal to
+	 * the pre-probe where nothing was written). */
 	uint8_t *staged;
 
 	bool result_present;         /* doorbell rang; `result` is a copy */
@@ -186,7 +187,7 @@ uint64_t sandbox_max_extra_work(uint32_t cluster_size);
 /* Run the guest. SANDBOX_OK only if the guest rang the doorbell with no
  * bad write and no header change; the outcome is filled as far as the
  * run got in every case (staged is always initialised once the config
- * is valid). Precedence when several things went wrong: CONFIG/KVM/
+ * is valid, unless the run is read_only). Precedence when several things went wrong: CONFIG/KVM/
  * VM_SETUP, then SYSTEM_AREA, then BAD_WRITE, then HEADER_CHANGED, then
  * the run error. */
 enum sandbox_err sandbox_run(const struct sandbox_config *cfg,

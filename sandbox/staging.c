@@ -25,6 +25,18 @@ bool staging_init(struct staging *s, uint8_t *buf, const uint8_t *preprobe,
 	return true;
 }
 
+bool staging_init_none(struct staging *s, uint32_t cluster_size)
+{
+	memset(s, 0, sizeof(*s));
+	if (cluster_size < GUEST_MIN_CLUSTER ||
+	    cluster_size > GUEST_MAX_CLUSTER ||
+	    (cluster_size & (cluster_size - 1u)) != 0)
+		return false;
+	s->cluster_size = cluster_size;
+	s->n_sectors = cluster_size / GUEST_SECTOR_SIZE;
+	return true;
+}
+
 bool staging_write(struct staging *s, uint64_t sector, const uint8_t *data,
 		   uint64_t len)
 {

@@ -35,6 +35,12 @@ struct staging {
 bool staging_init(struct staging *s, uint8_t *buf, const uint8_t *preprobe,
 		  uint32_t cluster_size);
 
+/* Set up a store that takes no write (a read-only run: info, check):
+ * no buffer, nothing copied (a 2 MiB cluster cost 512 page faults and a
+ * 2 MiB copy for nothing), every staging_write() refused. Same bounds on
+ * cluster_size as staging_init(). */
+bool staging_init_none(struct staging *s, uint32_t cluster_size);
+
 /* Stage `len` bytes at byte offset `sector` * 512. Accepted only if len
  * is a non-zero multiple of 512 and the whole range lies inside the
  * cluster. On false nothing is changed. */

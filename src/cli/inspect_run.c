@@ -277,9 +277,7 @@ int inspect_run_guest(struct inspect_run *r, struct guest_request request,
 	if (e != IMAGE_OK)
 		return instar_error(INSPECT_ERR_IO, r->shown,
 				    strerror(r->img.sys_errno != 0 ? r->img.sys_errno : EIO));
-	r->out.staged = malloc(cs);
-	if (r->out.staged == NULL)
-		return instar_error(INSPECT_ERR_IO, r->shown, strerror(ENOMEM));
+	r->out.staged = NULL;   /* a read-only run stages nothing */
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.image_fd = r->img.fd;
 	cfg.disk_bytes = r->img.size;
@@ -322,8 +320,6 @@ void inspect_finish(struct inspect_run *r)
 		steps_prebuilt_unused(&r->pre);
 	steps_finish();
 	outbuf_free(&r->report);
-	free(r->out.staged);
-	r->out.staged = NULL;
 	if (r->opened)
 		image_close(&r->img);
 }

@@ -229,6 +229,21 @@ TEST(StagingTest, WritesOnlyWholeSectorsInsideCluster) {
   EXPECT_FALSE(staging_sector_written(&s, 100));
 }
 
+// A read-only run's store: no buffer, every write refused, nothing counted.
+TEST(StagingTest, NoneTakesNoWrite) {
+  staging s;
+  EXPECT_FALSE(staging_init_none(&s, 1000));
+  EXPECT_FALSE(staging_init_none(&s, 256));
+  EXPECT_FALSE(staging_init_none(&s, 4u << 20));
+  ASSERT_TRUE(staging_init_none(&s, 2u << 20));
+  EXPECT_EQ(s.buf, nullptr);
+  std::vector<uint8_t> d(512, 0x55);
+  EXPECT_FALSE(staging_write(&s, 0, d.data(), 512));
+  EXPECT_EQ(s.write_requests, 0u);
+  EXPECT_EQ(staging_sectors_written(&s), 0u);
+  EXPECT_FALSE(staging_sector_written(&s, 0));
+}
+
 // ---- virtio-mmio registers ----
 
 TEST_F(VirtioDeviceTest, IdentityRegisters) {
