@@ -187,9 +187,9 @@ uint64_t sandbox_max_extra_work(uint32_t cluster_size);
 /* Run the guest. SANDBOX_OK only if the guest rang the doorbell with no
  * bad write and no header change; the outcome is filled as far as the
  * run got in every case (staged is always initialised once the config
- * is valid, unless the run is read_only). Precedence when several things went wrong: CONFIG/KVM/
- * VM_SETUP, then SYSTEM_AREA, then BAD_WRITE, then HEADER_CHANGED, then
- * the run error. */
+ * is valid, unless the run is read_only). Precedence when several
+ * things went wrong: CONFIG/KVM/VM_SETUP, then SYSTEM_AREA, then
+ * BAD_WRITE, then HEADER_CHANGED, then the run error. */
 enum sandbox_err sandbox_run(const struct sandbox_config *cfg,
 			     struct sandbox_outcome *out);
 

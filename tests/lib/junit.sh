@@ -2,7 +2,8 @@
 # differential, hostile, locks, crash, lying_guest, the fuzz smoke run,
 # count_results_test): each records one testcase per check and
 # junit_finish writes the $XML_OUTPUT_FILE that the CI's counter reads
-# (tests/count_results.py). Trusts nothing; it only formats.
+# (tests/count_results.py). Trusts nothing; it only formats (with
+# python3 for xml_chars).
 #
 # Use:
 #   junit_init SUITE WORKDIR
