@@ -23,7 +23,6 @@
 #include "src/cli/messages.h"
 #include "src/cli/outbuf.h"
 #include "src/cli/output.h"
-#include "src/cli/qemu_messages.h"
 #include "src/qcow2/qcow2_check.h"
 #include "src/qcow2/qcow2_open.h"
 
@@ -134,8 +133,6 @@ static int qcow2_check_run(struct inspect_run *r)
 				     { a->compat->open_behaviour,
 				       a->compat->check_behaviour, 0 } };
 	struct outbuf err, out;
-	struct report_rec rec;
-	size_t off = 0;
 	uint64_t counters;
 	int rc;
 
@@ -160,34 +157,14 @@ static int qcow2_check_run(struct inspect_run *r)
 		return rc;
 	outbuf_init(&err);
 	outbuf_init(&out);
-	while (report_next(&r->view, &off, &rec)) {
-		struct report_message m;
-		const uint8_t *text;
-
-		if (rec.type != REPORT_T_WARNING)
-			continue;
-		report_get_message(&rec, &m, &text);
-		qmsg_open_warning(&err, m.code);
-	}
-	if (r->view.open_failed) {
-		const struct report_message *m = &r->view.open_error;
-		const uint8_t *text = NULL;
-
-		off = 0;
-		while (report_next(&r->view, &off, &rec)) {
-			if (rec.type == REPORT_T_OPEN_ERROR) {
-				struct report_message mm;
-				report_get_message(&rec, &mm, &text);
-			}
-		}
-		if (qmsg_is_instar_refusal(m->code)) {
-			(void)emit_all(&err, &out, 0);
-			msg_print(stderr, qmsg_instar_refusal(m->code), r->shown,
-				  strlen(r->shown), NULL);
-			return EXIT_REFUSED;
-		}
-		rc = qmsg_open_error(&err, a->compat, a->filename, m, text);
+	switch (inspect_open_outcome(r, &err, &rc)) {
+	case INSPECT_OPEN_REFUSED:
+		(void)emit_all(&err, &out, 0);
+		return inspect_print_refusal(r);
+	case INSPECT_OPEN_FAILED:
 		return emit_all(&err, &out, rc);
+	case INSPECT_OPENED:
+		break;
 	}
 	check_print_findings(&err, &r->view);
 	rc = check_print_report(&out, &err, &r->view, a->filename,

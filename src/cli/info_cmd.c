@@ -23,7 +23,6 @@
 #include "src/cli/messages.h"
 #include "src/cli/outbuf.h"
 #include "src/cli/output.h"
-#include "src/cli/qemu_messages.h"
 
 /* The guest's ceiling: reading a snapshot table of at most 64 MiB and a
  * bitmap directory of at most 64 MiB is far below it on these machines
@@ -126,9 +125,8 @@ static int qcow2_info(struct inspect_run *r)
 	struct guest_request req = { GUEST_CMD_INFO,
 				     { a->compat->open_behaviour, 0, 0 } };
 	struct outbuf err;
-	struct report_rec rec;
 	struct info_facts f;
-	size_t off = 0;
+	enum inspect_opened opened;
 	int rc;
 
 	rc = inspect_lock_verdict(r);
@@ -138,40 +136,13 @@ static int qcow2_info(struct inspect_run *r)
 	if (rc != EXIT_OK)
 		return rc;
 	outbuf_init(&err);
-	while (report_next(&r->view, &off, &rec)) {
-		struct report_message m;
-		const uint8_t *text;
-
-		if (rec.type != REPORT_T_WARNING)
-			continue;
-		report_get_message(&rec, &m, &text);
-		qmsg_open_warning(&err, m.code);
-	}
-	if (r->view.open_failed) {
-		const struct report_message *m = &r->view.open_error;
-		const uint8_t *text = NULL;
-
-		off = 0;
-		while (report_next(&r->view, &off, &rec)) {
-			if (rec.type == REPORT_T_OPEN_ERROR) {
-				struct report_message mm;
-				report_get_message(&rec, &mm, &text);
-			}
-		}
-		if (qmsg_is_instar_refusal(m->code)) {
-			(void)inspect_emit(err.p, err.len, STDERR_FILENO);
-			outbuf_free(&err);
-			msg_print(stderr, qmsg_instar_refusal(m->code), r->shown,
-				  strlen(r->shown), NULL);
-			return EXIT_REFUSED;
-		}
-		rc = qmsg_open_error(&err, a->compat, a->filename, m, text);
-		(void)inspect_emit(err.p, err.len, STDERR_FILENO);
-		outbuf_free(&err);
-		return rc;
-	}
+	opened = inspect_open_outcome(r, &err, &rc);
 	(void)inspect_emit(err.p, err.len, STDERR_FILENO);
 	outbuf_free(&err);
+	if (opened == INSPECT_OPEN_REFUSED)
+		return inspect_print_refusal(r);
+	if (opened == INSPECT_OPEN_FAILED)
+		return rc;
 	facts_of(r, true, &f);
 	return print_report(a, &f);
 }

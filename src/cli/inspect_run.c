@@ -314,6 +314,47 @@ int inspect_run_guest(struct inspect_run *r, struct guest_request request,
 	return EXIT_OK;
 }
 
+enum inspect_opened inspect_open_outcome(const struct inspect_run *r,
+					 struct outbuf *err, int *rc)
+{
+	const struct report_message *m = &r->view.open_error;
+	const uint8_t *text = NULL;
+	struct report_rec rec;
+	size_t off = 0;
+
+	while (report_next(&r->view, &off, &rec)) {
+		struct report_message w;
+		const uint8_t *wtext;
+
+		if (rec.type != REPORT_T_WARNING)
+			continue;
+		report_get_message(&rec, &w, &wtext);
+		qmsg_open_warning(err, w.code);
+	}
+	if (!r->view.open_failed)
+		return INSPECT_OPENED;
+	/* The text of the (last) open error record, for the messages that
+	 * quote one. */
+	off = 0;
+	while (report_next(&r->view, &off, &rec)) {
+		if (rec.type == REPORT_T_OPEN_ERROR) {
+			struct report_message e;
+			report_get_message(&rec, &e, &text);
+		}
+	}
+	if (qmsg_is_instar_refusal(m->code))
+		return INSPECT_OPEN_REFUSED;
+	*rc = qmsg_open_error(err, r->args->compat, r->args->filename, m, text);
+	return INSPECT_OPEN_FAILED;
+}
+
+int inspect_print_refusal(const struct inspect_run *r)
+{
+	msg_print(stderr, qmsg_instar_refusal(r->view.open_error.code), r->shown,
+		  strlen(r->shown), NULL);
+	return EXIT_REFUSED;
+}
+
 void inspect_finish(struct inspect_run *r)
 {
 	if (r->prebuilt)

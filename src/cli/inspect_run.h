@@ -75,6 +75,24 @@ int inspect_run_guest(struct inspect_run *r, struct guest_request request,
 		      enum report_kind kind, uint64_t extra_work,
 		      uint64_t budget_ns, uint32_t max_exits);
 
+/* How the guest's open of the image ended, as qemu-img reports it. */
+enum inspect_opened {
+	INSPECT_OPENED,        /* go on to the command's report */
+	INSPECT_OPEN_FAILED,   /* qemu-img's open error: print, exit *rc */
+	INSPECT_OPEN_REFUSED,  /* a failure instar states in its own words */
+};
+
+/* After inspect_run_guest(): the open's warnings appended to err in the
+ * guest's order; if the open failed, qemu-img's open error appended and
+ * *rc set to its exit status (INSPECT_OPEN_FAILED), or nothing more
+ * (INSPECT_OPEN_REFUSED: write err, then inspect_print_refusal()). */
+enum inspect_opened inspect_open_outcome(const struct inspect_run *r,
+					 struct outbuf *err, int *rc);
+
+/* instar's own words for the failed open of INSPECT_OPEN_REFUSED, on
+ * stderr; returns the exit status (1). */
+int inspect_print_refusal(const struct inspect_run *r);
+
 /* Release everything (the VM, the report, the file and its locks). */
 void inspect_finish(struct inspect_run *r);
 
