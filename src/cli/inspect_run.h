@@ -6,7 +6,9 @@
  * fdatasync), the format probe as qemu-img probes it, and, for a qcow2
  * image, the guest's run with its report, checked record by record
  * (src/image/report_parse.c) and held against the header the host read
- * itself. What is printed is the commands' own (info_cmd.c, check_cmd.c).
+ * itself; then the open's outcome in qemu-img's words (its warnings, its
+ * open error or instar's refusal). The rest of what is printed is the
+ * commands' own (info_cmd.c, check_cmd.c).
  *
  * Trust: the file name is user input; the image's bytes are only copied
  * here (the probe and the checks are src/qcow2's); the report is hostile
