@@ -8,20 +8,9 @@
 #include <string>
 
 #include "src/cli/output.h"
+#include "tests/cli/capture_stream.h"
 
 namespace {
-
-template <typename F>
-std::string Capture(F f) {
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* m = open_memstream(&buf, &len);
-  f(m);
-  EXPECT_EQ(0, fclose(m));
-  std::string s(buf, len);
-  free(buf);
-  return s;
-}
 
 std::string Json(const char* s) {
   return Capture([&](FILE* f) { json_string(f, s); });

@@ -9,20 +9,9 @@
 #include <string>
 
 #include "src/cli/progress.h"
+#include "tests/cli/capture_stream.h"
 
 namespace {
-
-template <typename F>
-std::string Capture(F f) {
-  char* buf = nullptr;
-  size_t len = 0;
-  FILE* m = open_memstream(&buf, &len);
-  f(m);
-  EXPECT_EQ(0, fclose(m));
-  std::string s(buf, len);
-  free(buf);
-  return s;
-}
 
 uint32_t Of(double pct) { return static_cast<uint32_t>(pct * 65536.0 / 100.0); }
 
