@@ -5,6 +5,8 @@
  * the guest/host contract beside guest_abi.h; self-contained like it:
  * it includes nothing but <stdint.h>.
  *
+ * (amend writes one kind of record here too: report_zero_table.)
+ *
  * A report is a stream of records, each a struct report_hdr and a body,
  * 8-byte aligned, `len` bytes in all (header included). Strings are raw
  * bytes from the image, counted, not NUL-terminated, and follow the
@@ -46,6 +48,7 @@ enum report_type {
 	REPORT_T_CHECK = 7,        /* struct report_check: check's totals */
 	REPORT_T_END = 8,          /* struct report_end */
 	REPORT_T_WARNING = 9,      /* struct report_message: QEMU warns, goes on */
+	REPORT_T_ZERO_TABLE = 10,  /* struct report_zero_table (amend) */
 	REPORT_T_COUNT_
 };
 
@@ -146,6 +149,16 @@ struct report_check {
 };
 #define REPORT_CHECK_ABORTED     REPORT_U(1)  /* 5.2's assertion ended it */
 #define REPORT_CHECK_FLAGS_KNOWN REPORT_U(1)
+
+/* amend's report, for a compat=0.10 downgrade of an image with zero
+ * clusters: one record per distinct L2 table that holds a zero-flagged
+ * entry, then END. The host reads and rewrites those tables itself, by
+ * rules it checks against its own reading of the image
+ * (src/image/expand.h); this only says where to look. */
+struct report_zero_table {
+	struct report_hdr hdr;
+	uint64_t l2_offset;
+};
 
 /* The last record: how many records of each kind came before it, so the
  * host can tell a complete report from a cut one. */

@@ -20,6 +20,7 @@
 #include "guest/disk.h"
 #include "guest/lib.h"
 #include "guest/programs.h"
+#include "guest/report.h"
 #include "guest/virtio_blk_drv.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_scan.h"
@@ -28,6 +29,19 @@
 
 static struct amend_plan plan;
 static struct amend_scan scan;
+
+/* A downgrade with a report region names each L2 table that holds a
+ * zero entry (the host expands them: src/image/expand.h). */
+static bool put_zero_table(void *ctx, uint64_t l2_offset)
+{
+	struct report_zero_table r;
+
+	(void)ctx;
+	memset(&r, 0, sizeof(r));
+	r.hdr.type = REPORT_T_ZERO_TABLE;
+	r.l2_offset = l2_offset;
+	return report_put(&r, sizeof(r), NULL, 0, NULL, 0);
+}
 
 enum wb_result { WB_OK, WB_BAD_PATCH, WB_IO };
 
@@ -102,8 +116,19 @@ static enum amend_status scan_if_needed(const struct guest_params *p,
 	const struct qcow2_io io = disk_io_progress(&scan.walk);
 	uint8_t *work = next + cs;
 	size_t work_len = (size_t)(p->scratch_bytes - 2u * (uint64_t)cs);
-	ss = amend_scan_tables(&h, reach, vblk_capacity() * GUEST_SECTOR_SIZE,
-			       &io, work, work_len, &scan);
+	const struct amend_zero_sink sink = { put_zero_table, NULL };
+	bool listing = p->report_gpa != 0 && report_begin(p);
+
+	ss = amend_scan_tables_zeros(&h, reach,
+				     vblk_capacity() * GUEST_SECTOR_SIZE, &io,
+				     work, work_len, listing ? &sink : NULL,
+				     &scan);
+	if (listing && ss == AMEND_CHANGED) {
+		if (report_finish())
+			res->report_len = report_used();
+		else
+			ss = AMEND_ERR_SCAN_IO;
+	}
 	if (ss == AMEND_ERR_SCAN_IO)
 		res->io_error = 1;
 	if (ss == AMEND_CHANGED)

@@ -44,7 +44,7 @@ static bool in_profile(enum lockdown_profile p, enum policy_stage s,
 bool lockdown_binding_valid(const struct lockdown_binding *b)
 {
 	return b != NULL && b->image_fd >= 0 && b->kvm_path != NULL &&
-	       b->header_last_sector % 512u == 0;
+	       b->write_last_sector % 512u == 0;
 }
 
 static enum lockdown_err value_of(const struct policy_value *v,
@@ -61,8 +61,8 @@ static enum lockdown_err value_of(const struct policy_value *v,
 	case POLICY_VAL_KVM_PATH:
 		*out = (uint64_t)(uintptr_t)b->kvm_path;
 		return LOCKDOWN_OK;
-	case POLICY_VAL_HEADER_LAST_SECTOR:
-		*out = b->header_last_sector;
+	case POLICY_VAL_WRITE_LAST_SECTOR:
+		*out = b->write_last_sector;
 		return LOCKDOWN_OK;
 	}
 	return LOCKDOWN_ERR_TABLE;
@@ -249,7 +249,7 @@ struct lockdown_binding lockdown_canonical_binding(enum lockdown_profile profile
 	struct lockdown_binding b = {
 		.image_fd = LOCKDOWN_CANONICAL_IMAGE_FD,
 		.kvm_path = (const char *)LOCKDOWN_KVM_PATH_ADDR,
-		.header_last_sector = profile == LOCKDOWN_PROFILE_SETUP
+		.write_last_sector = profile == LOCKDOWN_PROFILE_SETUP
 					      ? LOCKDOWN_SETUP_LAST_SECTOR
 					      : ((uint64_t)1 << bits) - 512u,
 		.read_only = false,
@@ -262,7 +262,7 @@ struct lockdown_binding lockdown_canonical_reader(void)
 	struct lockdown_binding b = {
 		.image_fd = LOCKDOWN_CANONICAL_IMAGE_FD,
 		.kvm_path = (const char *)LOCKDOWN_KVM_PATH_ADDR,
-		.header_last_sector = 0,
+		.write_last_sector = 0,
 		.read_only = true,
 	};
 	return b;

@@ -76,7 +76,7 @@ lockdown_precompiled(enum lockdown_profile profile,
 	for (size_t i = 0; i < sizeof policy_precompiled / sizeof policy_precompiled[0]; i++) {
 		const struct precompiled_filter *f = &policy_precompiled[i];
 		if (f->profile == profile && f->read_only == b->read_only &&
-		    f->header_last_sector == b->header_last_sector &&
+		    f->write_last_sector == b->write_last_sector &&
 		    f->len != 0 && f->len <= BPF_MAXINSNS)
 			return f;
 	}

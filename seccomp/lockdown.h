@@ -55,7 +55,7 @@ struct lockdown_binding {
 			     * take, by address: a read-only "/dev/kvm" below
 			     * every mapping the process unmaps (the CLI's is
 			     * pinned at LOCKDOWN_KVM_PATH_ADDR) */
-	uint64_t header_last_sector; /* $header_last_sector: the highest
+	uint64_t write_last_sector; /* $write_last_sector: the highest
 			     * offset pwrite64 may write its one sector at */
 	bool read_only;     /* the command only reads its image (info,
 			     * check): the policy's [write] rules are left

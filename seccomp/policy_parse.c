@@ -32,14 +32,14 @@ static const char *const messages[POLICY_ERR_COUNT_] = {
 	[POLICY_ERR_EXPECTED_COMMA] = "expected ',' between constraints or '#' before the reason",
 	[POLICY_ERR_BAD_ARG] = "expected arg0, arg1, arg2, arg3, arg4 or arg5",
 	[POLICY_ERR_BAD_WIDTH] = "argument width must be :32 or :64",
-	[POLICY_ERR_VARIABLE_WIDTH] = "$image_fd needs a 32-bit argument (argN:32); $kvm_path and $header_last_sector a 64-bit one",
+	[POLICY_ERR_VARIABLE_WIDTH] = "$image_fd needs a 32-bit argument (argN:32); $kvm_path and $write_last_sector a 64-bit one",
 	[POLICY_ERR_VALUE_TOO_WIDE] = "value does not fit the 32-bit argument",
 	[POLICY_ERR_ARG_REPEATED] = "argument constrained twice in one rule",
 	[POLICY_ERR_BAD_OPERATOR] = "expected ==, !=, <, <=, >, >=, '& MASK ==' or 'in {'",
 	[POLICY_ERR_BAD_VALUE] = "expected a number, a CONSTANT or a $variable",
 	[POLICY_ERR_BAD_NUMBER] = "malformed number or wider than 64 bits",
 	[POLICY_ERR_UNKNOWN_SYMBOL] = "unknown constant",
-	[POLICY_ERR_UNKNOWN_VARIABLE] = "unknown variable (known: $image_fd, $kvm_path, $header_last_sector)",
+	[POLICY_ERR_UNKNOWN_VARIABLE] = "unknown variable (known: $image_fd, $kvm_path, $write_last_sector)",
 	[POLICY_ERR_VARIABLE_NOT_ALLOWED] = "a $variable may only stand alone after a comparison or in a set, never in a mask or with '|'",
 	[POLICY_ERR_BAD_SET] = "malformed set: expected '{ value, value, ... }' with at least one value",
 	[POLICY_ERR_SET_TOO_LARGE] = "set has more than 16 values",
@@ -191,7 +191,7 @@ static const struct {
 } variables[] = {
 	{ "image_fd", POLICY_VAL_IMAGE_FD, 32 },
 	{ "kvm_path", POLICY_VAL_KVM_PATH, 64 },
-	{ "header_last_sector", POLICY_VAL_HEADER_LAST_SECTOR, 64 },
+	{ "write_last_sector", POLICY_VAL_WRITE_LAST_SECTOR, 64 },
 };
 
 /* value := expr | '$' NAME */

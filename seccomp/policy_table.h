@@ -66,7 +66,7 @@ enum policy_val_kind {
 	POLICY_VAL_KVM_PATH,     /* $kvm_path: the address of the read-only
 				    string "/dev/kvm" the sandbox opens
 				    (64-bit arguments only) */
-	POLICY_VAL_HEADER_LAST_SECTOR, /* $header_last_sector: the byte offset
+	POLICY_VAL_WRITE_LAST_SECTOR, /* $write_last_sector: the byte offset
 				    of the last 512-byte sector of the header
 				    cluster (64-bit arguments only) */
 };

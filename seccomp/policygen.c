@@ -121,7 +121,7 @@ static const char *kind_name(enum policy_val_kind k)
 	case POLICY_VAL_CONST: return "POLICY_VAL_CONST";
 	case POLICY_VAL_IMAGE_FD: return "POLICY_VAL_IMAGE_FD";
 	case POLICY_VAL_KVM_PATH: return "POLICY_VAL_KVM_PATH";
-	case POLICY_VAL_HEADER_LAST_SECTOR: return "POLICY_VAL_HEADER_LAST_SECTOR";
+	case POLICY_VAL_WRITE_LAST_SECTOR: return "POLICY_VAL_WRITE_LAST_SECTOR";
 	}
 	return NULL;
 }
@@ -209,7 +209,7 @@ static int emit_precompiled(FILE *o)
 			 &lens[0]) != 0)
 		return -1;
 	for (unsigned bits = LOCKDOWN_MIN_CLUSTER_BITS;
-	     bits <= LOCKDOWN_MAX_CLUSTER_BITS; bits++) {
+	     bits <= LOCKDOWN_MAX_WRITE_BITS; bits++) {
 		struct lockdown_binding rb =
 			lockdown_canonical_binding(LOCKDOWN_PROFILE_RUN, bits);
 		/* Cannot be cut: 16 characters and a two-digit number. */
@@ -225,20 +225,20 @@ static int emit_precompiled(FILE *o)
 		return -1;
 	emitf(o, "const struct precompiled_filter policy_precompiled[] = {\n");
 	emitf(o, "\t{ LOCKDOWN_PROFILE_SETUP, false, 0x%llxu, %zuu, precompiled_setup },\n",
-	      (unsigned long long)sb.header_last_sector, lens[0]);
+	      (unsigned long long)sb.write_last_sector, lens[0]);
 	for (unsigned bits = LOCKDOWN_MIN_CLUSTER_BITS;
-	     bits <= LOCKDOWN_MAX_CLUSTER_BITS; bits++) {
+	     bits <= LOCKDOWN_MAX_WRITE_BITS; bits++) {
 		struct lockdown_binding rb =
 			lockdown_canonical_binding(LOCKDOWN_PROFILE_RUN, bits);
 		emitf(o, "\t{ LOCKDOWN_PROFILE_RUN, false, 0x%llxu, %zuu, precompiled_run_%u },\n",
-		      (unsigned long long)rb.header_last_sector,
+		      (unsigned long long)rb.write_last_sector,
 		      lens[1u + bits - LOCKDOWN_MIN_CLUSTER_BITS], bits);
 	}
 	emitf(o, "\t{ LOCKDOWN_PROFILE_SETUP, true, 0x%llxu, %zuu, precompiled_reader_setup },\n",
-	      (unsigned long long)reader.header_last_sector,
+	      (unsigned long long)reader.write_last_sector,
 	      lens[1u + LOCKDOWN_RUN_PROGRAMS]);
 	emitf(o, "\t{ LOCKDOWN_PROFILE_RUN, true, 0x%llxu, %zuu, precompiled_reader_run },\n",
-	      (unsigned long long)reader.header_last_sector,
+	      (unsigned long long)reader.write_last_sector,
 	      lens[2u + LOCKDOWN_RUN_PROGRAMS]);
 	emitf(o, "};\n");
 	return 0;

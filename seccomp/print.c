@@ -62,7 +62,7 @@ static int print_pfc(FILE *out, enum lockdown_profile profile, const char *title
 	const struct lockdown_binding b = {
 		.image_fd = SECCOMP_PRINT_IMAGE_FD,
 		.kvm_path = print_kvm_path,
-		.header_last_sector = last_sector,
+		.write_last_sector = last_sector,
 		.read_only = read_only,
 	};
 	scmp_filter_ctx ctx = NULL;
@@ -73,7 +73,7 @@ static int print_pfc(FILE *out, enum lockdown_profile profile, const char *title
 	int rc = -1;
 	if (fd >= 0 &&
 	    fprintf(out, "\n#\n# %s ($image_fd shown as %d, $kvm_path as %p, "
-			 "$header_last_sector as %llu)\n#\n", title,
+			 "$write_last_sector as %llu)\n#\n", title,
 		    SECCOMP_PRINT_IMAGE_FD, (const void *)print_kvm_path,
 		    (unsigned long long)last_sector) >= 0 &&
 	    fflush(out) == 0 && seccomp_export_pfc(ctx, fd) == 0)

@@ -16,9 +16,9 @@ extern "C" {
 /* The image descriptor shown in the printed filters; at run time it is the
  * descriptor of the opened image (3 when instar starts with only 0, 1, 2). */
 #define SECCOMP_PRINT_IMAGE_FD 3
-/* $header_last_sector in the printed filters: the first filter's bound (the
+/* $write_last_sector in the printed filters: the first filter's bound (the
  * largest header cluster, 2 MiB) and, for the second, a 64 KiB cluster's. */
-#define SECCOMP_PRINT_SETUP_LAST_SECTOR (0x200000u - 512u)
+#define SECCOMP_PRINT_SETUP_LAST_SECTOR ((1ULL << 62) - 512u)
 #define SECCOMP_PRINT_RUN_LAST_SECTOR (0x10000u - 512u)
 
 /*

@@ -249,7 +249,7 @@ static enum amend_status check_scan_gates(const struct qcow2_header *h,
 				       scan->snapshot_extra_short
 			       ? AMEND_ERR_SNAPSHOT_UPGRADE
 			       : AMEND_CHANGED;
-	if (scan->zero_clusters)
+	if (scan->zero_clusters && !scan->zero_tables_listed)
 		return AMEND_ERR_ZERO_CLUSTERS;
 	if ((h->incompat & QCOW2_INCOMPAT_COMPRESSION) &&
 	    scan->compressed_clusters)

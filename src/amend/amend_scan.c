@@ -26,9 +26,10 @@ static uint64_t load_raw(const uint8_t *p)
 	return v;
 }
 
-void amend_scan_l2(const uint8_t *l2, size_t len, struct amend_scan *out)
+bool amend_scan_l2(const uint8_t *l2, size_t len, struct amend_scan *out)
 {
 	uint64_t acc = 0;
+	bool zero = false;
 	size_t i;
 
 	/* Fast path: OR the raw entries together (a 2 MiB L2 table has
@@ -43,16 +44,19 @@ void amend_scan_l2(const uint8_t *l2, size_t len, struct amend_scan *out)
 	if (!(acc & RAW_COMPRESSED)) {
 		if (acc & RAW_ZERO)
 			out->zero_clusters = true;
-		return;
+		return (acc & RAW_ZERO) != 0;
 	}
 	for (i = 0; i + 8 <= len; i += 8) {
 		uint64_t e = qcow2_be64(l2 + i);
 
-		if (e & QCOW2_L2E_COMPRESSED)
+		if (e & QCOW2_L2E_COMPRESSED) {
 			out->compressed_clusters = true;
-		else if (e & QCOW2_L2E_ZERO)
+		} else if (e & QCOW2_L2E_ZERO) {
 			out->zero_clusters = true;
+			zero = true;
+		}
 	}
+	return zero;
 }
 
 static size_t round8(size_t n)
@@ -101,15 +105,26 @@ static bool visit_snapshot(void *ctx, uint32_t index,
 	return true;
 }
 
+struct l2_ctx {
+	struct amend_scan *out;
+	const struct amend_zero_sink *sink;
+	bool sink_failed;
+};
+
 static bool visit_l2(void *ctx, uint64_t l2_offset, const uint8_t *l2,
 		     uint32_t len, uint32_t refs)
 {
-	struct amend_scan *out = ctx;
+	struct l2_ctx *c = ctx;
+	bool zero = amend_scan_l2(l2, len, c->out);
 
-	(void)l2_offset;
 	(void)refs;
-	amend_scan_l2(l2, len, out);
-	return !out->zero_clusters;   /* one zero flag decides it */
+	if (c->sink == NULL)
+		return !c->out->zero_clusters;   /* one zero flag decides it */
+	if (zero && !c->sink->put(c->sink->ctx, l2_offset)) {
+		c->sink_failed = true;
+		return false;
+	}
+	return true;
 }
 
 enum amend_status amend_scan_tables(const struct qcow2_header *h,
@@ -117,6 +132,18 @@ enum amend_status amend_scan_tables(const struct qcow2_header *h,
 				    uint64_t file_bytes,
 				    const struct qcow2_io *io, uint8_t *mem,
 				    size_t mem_len, struct amend_scan *out)
+{
+	return amend_scan_tables_zeros(h, reach, file_bytes, io, mem, mem_len,
+				       NULL, out);
+}
+
+enum amend_status amend_scan_tables_zeros(const struct qcow2_header *h,
+					  enum amend_scan_reach reach,
+					  uint64_t file_bytes,
+					  const struct qcow2_io *io,
+					  uint8_t *mem, size_t mem_len,
+					  const struct amend_zero_sink *sink,
+					  struct amend_scan *out)
 {
 	__builtin_memset(out, 0, sizeof(*out));
 	if (h == NULL || io == NULL || io->read == NULL || mem == NULL ||
@@ -165,13 +192,20 @@ enum amend_status amend_scan_tables(const struct qcow2_header *h,
 			return AMEND_ERR_TABLES;
 	}
 	if (l2_too) {
+		struct l2_ctx lc = { out, sink, false };
 		enum qcow2_walk_err we = qcow2_walk_l2(
 			c.tables, c.n, qcow2_cluster_size(h), file_bytes, io, mem,
-			work, visit_l2, out, &out->walk);
+			work, visit_l2, &lc, &out->walk);
 		out->l1_tables = out->walk.l1_tables;
 		out->l2_tables = out->walk.l2_tables;
 		out->rounds = out->walk.rounds;
 		out->batches = out->walk.batches;
+		if (lc.sink_failed) {
+			out->io_error = true;
+			return AMEND_ERR_SCAN_IO;
+		}
+		if (sink != NULL && we == QCOW2_WALK_OK)
+			out->zero_tables_listed = true;
 		switch (we) {
 		case QCOW2_WALK_OK:
 		case QCOW2_WALK_STOPPED:

@@ -44,9 +44,19 @@ enum amend_scan_reach {
 				     * L1/L2 tables (version 3 images) */
 };
 
+/* Where a downgrade's scan names each L2 table that holds a zero entry
+ * (the guest: a report record each). Returns false to stop the scan
+ * (AMEND_ERR_SCAN_IO). */
+struct amend_zero_sink {
+	bool (*put)(void *ctx, uint64_t l2_offset);
+	void *ctx;
+};
+
 struct amend_scan {
 	bool done;                 /* the scan ran to completion */
 	bool zero_clusters;        /* an L2 entry has the zero flag */
+	bool zero_tables_listed;   /* every table with one was given to the
+				    * sink (the downgrade expands them) */
 	bool compressed_clusters;  /* an L2 entry is compressed */
 	bool snapshot_size_differs;/* a snapshot's disk size != image size */
 	bool snapshot_extra_short; /* a snapshot lacks the 16 bytes of extra
@@ -72,16 +82,27 @@ size_t amend_scan_min_mem(uint32_t cluster_size);
  * `mem` (mem_len bytes, 8-byte aligned, at least amend_scan_min_mem())
  * is work memory. Returns AMEND_CHANGED when the walk completed (results
  * in *out), AMEND_ERR_TABLES for malformed tables, AMEND_ERR_SCAN_IO
- * when a read failed. Stops early at the first zero flag: that alone
- * decides the downgrade. */
+ * when a read failed. Without a sink it stops early at the first zero
+ * flag (that alone decides a downgrade that cannot expand them); with
+ * one (amend_scan_tables_zeros) it walks on and names every table that
+ * holds a zero entry, and sets zero_tables_listed. */
 enum amend_status amend_scan_tables(const struct qcow2_header *h,
 				    enum amend_scan_reach reach,
 				    uint64_t file_bytes,
 				    const struct qcow2_io *io, uint8_t *mem,
 				    size_t mem_len, struct amend_scan *out);
 
-/* Check one L2 table (`len` bytes of 8-byte entries). Pure. */
-void amend_scan_l2(const uint8_t *l2, size_t len, struct amend_scan *out);
+enum amend_status amend_scan_tables_zeros(const struct qcow2_header *h,
+					  enum amend_scan_reach reach,
+					  uint64_t file_bytes,
+					  const struct qcow2_io *io,
+					  uint8_t *mem, size_t mem_len,
+					  const struct amend_zero_sink *sink,
+					  struct amend_scan *out);
+
+/* Check one L2 table (`len` bytes of 8-byte entries); true if it holds
+ * a zero-flagged entry. Pure. */
+bool amend_scan_l2(const uint8_t *l2, size_t len, struct amend_scan *out);
 
 #ifdef __cplusplus
 }

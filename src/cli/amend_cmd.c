@@ -18,19 +18,24 @@
 
 #include "sandbox/sandbox.h"
 #include "seccomp/lockdown.h"
+#include "seccomp/precompiled.h"
 #include "src/amend/amend_plan.h"
 #include "src/amend/amend_status.h"
 #include "src/cli/amend_args.h"
 #include "src/cli/guest_blob.h"
 #include "src/cli/messages.h"
+#include "src/cli/outbuf.h"
 #include "src/cli/output.h"
 #include "src/cli/progress.h"
 #include "src/cli/sandbox_steps.h"
 #include "src/image/amend_guest.h"
 #include "src/image/commit.h"
+#include "src/image/expand_file.h"
 #include "src/image/image_file.h"
 #include "src/image/validate.h"
+#include "src/image/zero_report.h"
 #include "src/qcow2/image_format.h"
+#include "src/qcow2/qcow2_format.h"
 #include "src/qcow2/qcow2_header.h"
 
 /* Ceiling for a guest run that scans the tables (a compat=0.10
@@ -41,6 +46,14 @@
  * keep the sandbox's default (1 s, 1000 exits). */
 #define AMEND_SCAN_BUDGET_NS 30000000000ULL
 #define AMEND_SCAN_MAX_EXITS 1000000u
+
+/* The most report a downgrade's guest may hand over: the L2 tables that
+ * hold zero entries, 16 bytes each (16 Mi tables: 1 PiB of image with
+ * 64 KiB clusters). */
+#define AMEND_REPORT_MAX (256u << 20)
+
+/* The highest offset instar writes a sector at, in any image. */
+#define AMEND_WRITE_CEILING LOCKDOWN_SETUP_LAST_SECTOR
 
 /* GNU-style (Usage, description, Options, Exit status), so that the
  * manual page instar-amend(1) is generated from it (man/gen_man.sh):
@@ -193,12 +206,36 @@ static int print_success(const struct amend_args *a, bool amended,
 	return EXIT_OK;
 }
 
+/* The report sink of a downgrade: append the records of a flush or of
+ * the end, up to AMEND_REPORT_MAX bytes in all. */
+static bool take_report(void *ctx, const uint8_t *p, uint32_t len)
+{
+	struct outbuf *b = ctx;
+
+	if (len > AMEND_REPORT_MAX - b->len)
+		return false;
+	outbuf_put(b, (const char *)p, len);
+	return !b->failed;
+}
+
+/* A downgrade of a version 3 image walks every table and may expand
+ * zero clusters: its guest lists their tables (report), and the host's
+ * writes may reach past the header cluster, up to expand_max_end(). */
+static bool may_expand(const struct image_file *img,
+		       const struct amend_args *a)
+{
+	return amend_scan_reach(img->cluster, img->cluster_len, &a->request) ==
+		       AMEND_SCAN_ALL_TABLES &&
+	       img->cluster_len > QCOW2_OFF_VERSION + 4u &&
+	       img->cluster[QCOW2_OFF_VERSION + 3u] == 3u;
+}
+
 /* Run the guest on the pre-probed image; EXIT_OK when it rang its
  * doorbell under the tightened filter (out then holds what it did). */
 static int run_guest(const struct amend_args *a, const struct image_file *img,
 		     const struct lockdown_binding *bind,
 		     struct sandbox_prebuilt *pre, struct sandbox_outcome *out,
-		     struct progress *prog)
+		     struct progress *prog, struct outbuf *report)
 {
 	struct sandbox_config cfg;
 
@@ -219,15 +256,63 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
 		cfg.budget_ns = AMEND_SCAN_BUDGET_NS;
 		cfg.max_exits = AMEND_SCAN_MAX_EXITS;
 	}
+	if (may_expand(img, a)) {
+		cfg.report = true;
+		cfg.report_take = take_report;
+		cfg.report_ctx = report;
+	}
 	return steps_run_guest(&cfg, bind, pre, a->stats, out);
 }
 
 /* Hold the guest's answer against the host's own expectation; commit an
  * accepted amend (after looking at the file once more). */
+/* The expansion of the zero clusters the guest's report names (none:
+ * nothing to do), by the host's own rules (src/image/expand.h), before
+ * the header is committed. */
+static int expand_zero_clusters(const struct amend_args *a,
+				struct image_file *img,
+				const struct qcow2_header *h,
+				const struct outbuf *report)
+{
+	struct expand_plan plan;
+	enum expand_err ee;
+	enum image_err ie;
+	uint64_t *tables;
+	uint32_t n = 0;
+	size_t max = zero_report_max_tables(report->len);
+
+	if (report->len == 0)
+		return EXIT_OK;
+	tables = malloc((max ? max : 1u) * sizeof(uint64_t));
+	if (tables == NULL)
+		return image_error(a->filename, img, IMAGE_ERR_NOMEM);
+	if (!zero_report_parse((const uint8_t *)report->p, report->len,
+			       tables, &n)) {
+		free(tables);
+		msg_print(stderr, msg_validate(VALIDATE_ERR_RECORD), NULL, 0,
+			  NULL);
+		return EXIT_REFUSED;
+	}
+	if (n == 0) {
+		free(tables);
+		return EXIT_OK;
+	}
+	ie = image_expand(img, h, tables, n, &plan, &ee);
+	free(tables);
+	expand_free(&plan);
+	if (ie != IMAGE_OK)
+		return image_error(a->filename, img, ie);
+	if (ee != EXPAND_OK) {
+		msg_print(stderr, msg_expand(ee), NULL, 0, NULL);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
 static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 			    const struct qcow2_header *h,
 			    const struct sandbox_outcome *out,
-			    struct progress *prog)
+			    struct progress *prog, const struct outbuf *report)
 {
 	struct validate_input vin;
 	struct validate_output vout;
@@ -263,8 +348,15 @@ static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 	/* We hold the image lock, but a writer that ignores locks could
 	 * have changed the file meanwhile: look again before writing. */
 	ie = image_check_unchanged(img);
-	if (ie == IMAGE_OK)
-		ie = image_commit(img, out->staged, &vout.ranges);
+	if (ie != IMAGE_OK) {
+		rc = image_error(a->filename, img, ie);
+		goto done;
+	}
+	rc = expand_zero_clusters(a, img, h, report);
+	if (rc != EXIT_OK)
+		goto done;
+	rc = EXIT_REFUSED;
+	ie = image_commit(img, out->staged, &vout.ranges);
 	if (ie != IMAGE_OK) {
 		rc = image_error(a->filename, img, ie);
 		goto done;
@@ -276,17 +368,40 @@ done:
 	return rc;
 }
 
+/* The last sector the tightened filter lets pwrite64 reach: the header
+ * cluster's, or for a downgrade that may expand zero clusters, the last
+ * of the largest file the expansion can leave (expand_max_end()). */
+static uint64_t write_bound(const struct amend_args *a,
+			    const struct image_file *img,
+			    const struct qcow2_header *h)
+{
+	uint64_t end;
+	unsigned bits = h->cluster_bits;
+
+	if (!may_expand(img, a))
+		return img->cluster_len - GUEST_SECTOR_SIZE;
+	/* A power of two, so that the filter is one of the precompiled
+	 * ones (seccomp/precompiled.h: libseccomp cannot run once the
+	 * first filter is in). */
+	end = expand_max_end(h, img->size);
+	while (bits < LOCKDOWN_MAX_WRITE_BITS && (1ULL << bits) < end)
+		bits++;
+	return (1ULL << bits) - GUEST_SECTOR_SIZE;
+}
+
 /* Lock down, then everything that touches the image's bytes: pre-probe,
  * guest, validation, commit. */
 static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 {
-	/* Until the header's cluster size is known (after lockdown), writes
-	 * are bounded by the largest header cluster there is. */
+	/* Until the header is known (after lockdown), writes are bounded by
+	 * the ceiling of every image; the filter the guest runs under
+	 * narrows it to this image's (write_bound()). */
 	struct lockdown_binding bind = {
 		.image_fd = img->fd,
 		.kvm_path = sandbox_kvm_path(),
-		.header_last_sector = GUEST_MAX_CLUSTER - GUEST_SECTOR_SIZE,
+		.write_last_sector = AMEND_WRITE_CEILING,
 	};
+	struct outbuf report;
 	struct sandbox_outcome out;
 	struct sandbox_prebuilt pre;
 	struct qcow2_header *h = NULL;
@@ -299,6 +414,7 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 	/* /dev/kvm, the VM and its vCPU do not depend on the image: the
 	 * helper thread builds them while this one pre-probes. */
 	memset(&out, 0, sizeof(out));
+	outbuf_init(&report);
 	steps_prebuild(&pre);
 	h = malloc(sizeof(*h));
 	if (h == NULL) {
@@ -313,17 +429,18 @@ static int sandboxed_amend(const struct amend_args *a, struct image_file *img)
 		rc = image_error(a->filename, img, IMAGE_ERR_NOMEM);
 		goto unused;
 	}
-	bind.header_last_sector = img->cluster_len - GUEST_SECTOR_SIZE;
+	bind.write_last_sector = write_bound(a, img, h);
 	progress_start(&prog, stdout, a->progress && !a->quiet);
-	rc = run_guest(a, img, &bind, &pre, &out, &prog);
+	rc = run_guest(a, img, &bind, &pre, &out, &prog, &report);
 	if (rc == EXIT_OK)
-		rc = judge_and_commit(a, img, h, &out, &prog);
+		rc = judge_and_commit(a, img, h, &out, &prog, &report);
 	progress_end(&prog, false);   /* a refusal: end the line first */
 	goto done;
 unused:
 	steps_prebuilt_unused(&pre);
 done:
 	steps_finish();
+	outbuf_free(&report);
 	free(out.staged);
 	free(h);
 	return rc;

@@ -153,7 +153,7 @@ int inspect_lockdown_probe(struct inspect_run *r)
 
 	r->bind.image_fd = r->img.fd;
 	r->bind.kvm_path = sandbox_kvm_path();
-	r->bind.header_last_sector = 0;
+	r->bind.write_last_sector = 0;
 	r->bind.read_only = true;
 	rc = steps_lockdown(&r->bind);
 	if (rc != EXIT_OK)

@@ -347,6 +347,47 @@ const char *msg_validate(enum validate_err e)
 	}
 }
 
+const char *msg_expand(enum expand_err e)
+{
+	switch (e) {
+	case EXPAND_OK:
+		return "";
+	case EXPAND_ERR_LIST:
+		return "the sandboxed guest named L2 tables outside the image; "
+		       "nothing was written";
+	case EXPAND_ERR_NOT_REFERENCED:
+		return "the sandboxed guest named an L2 table no L1 table "
+		       "references; nothing was written";
+	case EXPAND_ERR_NO_ZERO:
+		return "the sandboxed guest named an L2 table without zero "
+		       "clusters; nothing was written";
+	case EXPAND_ERR_ENTRY:
+		return "a zero cluster's host offset is unaligned or outside the "
+		       "image; nothing was written";
+	case EXPAND_ERR_OVERLAP:
+		return "a zero cluster, L2 table or refcount block overlaps other "
+		       "metadata; nothing was written";
+	case EXPAND_ERR_TABLES:
+		return "the image's L1, snapshot or refcount tables are "
+		       "malformed; nothing was written";
+	case EXPAND_ERR_REFCOUNT:
+		return "the image's refcounts disagree with its tables (run "
+		       "`qemu-img check -r all`); nothing was written";
+	case EXPAND_ERR_GROW:
+		return "expanding the zero clusters needs a larger refcount "
+		       "table or a growing file, which instar does not do; use "
+		       "`qemu-img amend`; nothing was written";
+	case EXPAND_ERR_CHANGED:
+		return SPEC_RETRY;
+	case EXPAND_ERR_READ:
+	case EXPAND_ERR_WRITE:
+	case EXPAND_ERR_NOMEM:
+	case EXPAND_ERR_COUNT_:
+	default:
+		return SPEC_OVERFLOW;
+	}
+}
+
 const char *msg_lockdown(enum lockdown_err e)
 {
 	switch (e) {

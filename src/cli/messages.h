@@ -13,6 +13,7 @@
 #include "src/cli/amend_args.h"
 #include "src/cli/inspect_args.h"
 #include "src/cli/inspect_err.h"
+#include "src/image/expand.h"
 #include "src/image/image_file.h"
 #include "src/image/validate.h"
 
@@ -29,6 +30,7 @@ const char *msg_image(enum image_err e);      /* "%s": path, then strerror */
 const char *msg_sandbox(enum sandbox_err e);  /* no argument */
 const char *msg_validate(enum validate_err e);/* no argument */
 const char *msg_lockdown(enum lockdown_err e);/* no argument */
+const char *msg_expand(enum expand_err e);    /* no argument */
 const char *msg_stdout(void);                 /* "%s": strerror */
 const char *msg_inspect(enum inspect_err e);  /* see inspect_err.h */
 const char *msg_iargs(enum inspect_cmd cmd, enum iargs_err e); /* "%s": the word */

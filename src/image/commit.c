@@ -372,10 +372,6 @@ enum image_err image_commit(struct image_file *img, const uint8_t *staged,
 	uint8_t *fin, *tmp;
 	enum image_err e;
 
-#ifdef INSTAR_COMMIT_FAULT_INJECTION
-	commit_fault_writes = 0;
-	commit_fault_syncs = 0;
-#endif
 	if (ranges->n_patches > AMEND_MAX_PATCHES || img->cluster == NULL ||
 	    img->cluster_len < SECTOR) {
 		img->sys_errno = EINVAL;

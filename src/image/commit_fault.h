@@ -4,12 +4,13 @@
  * compiles commit.c with INSTAR_COMMIT_FAULT_INJECTION; the shipped
  * //src/cli:instar links //src/image:image_io, which has none of this.
  *
- * Set commit_fault_stop_after = k (k >= 1) and image_commit() returns
- * IMAGE_ERR_WRITE (sys_errno ECANCELED) right after its k-th pwrite,
+ * Set commit_fault_stop_after = k (k >= 1) and image_commit() (or
+ * image_expand(), expand_file.c) returns IMAGE_ERR_WRITE (sys_errno
+ * ECANCELED) right after the k-th pwrite the two have made together,
  * without the fdatasync or any later write — the file is what a crash at
  * that moment would leave (as far as the order of writes goes).
- * commit_fault_writes / commit_fault_syncs count what the last commit
- * did. Trust: test code only.
+ * commit_fault_writes / commit_fault_syncs count the writes and syncs
+ * made since the caller last set them to 0. Trust: test code only.
  */
 #ifndef INSTAR_COMMIT_FAULT_H
 #define INSTAR_COMMIT_FAULT_H

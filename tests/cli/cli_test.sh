@@ -980,7 +980,18 @@ case_refuse_relocation() {
 	fi
 }
 # Downgrades a header-only rewrite cannot do soundly (ORACLE.md §3).
-case_refuse_downgrade_zero_clusters() { refused zero "$M_ZERO" -o compat=0.10; }
+# Zero clusters are expanded (src/image/expand.h), as qemu-img does: the
+# result is v2, checks clean and reads as the original.
+case_downgrade_zero_clusters() {
+	fresh zero img
+	run amend -o compat=0.10 img
+	want_rc 0
+	want_no_err
+	want_out "Image amended."
+	want_state img "0.10 false"
+	qemu-img check -q img >/dev/null 2>&1 || fail "qemu-img check of the result is not clean"
+	qemu-img compare -q "$BASE/zero" img || fail "the result reads otherwise than the original"
+}
 case_refuse_downgrade_bitmaps() { refused bitmap "$M_BITMAPS" -o compat=0.10; }
 case_refuse_downgrade_snapshot_size() { refused snapsize "$M_SNAPSIZE" -o compat=0.10; }
 # A downgrade walks the L1/L2 tables (zero clusters): a bad entry is refused.
@@ -1433,15 +1444,15 @@ case_amend_progress() {
 	want_state img "1.1 false"
 	# A refusal the guest decides after its walk: the figures so far, the
 	# line ended without 100.00, the message on stderr.
-	fresh zero img
+	fresh snapsize img
 	run amend -p -o compat=0.10 img
 	want_rc 1
 	python3 -c 'import re, sys
 d = open("out", "rb").read().decode()
 sys.exit(not re.fullmatch(r"(    \((?!100\.00)\d+\.\d\d/100%\)\r)+\n", d))' ||
 		fail "refusal: want figures below 100 and a new line, stdout $(show out)"
-	want_err "$M_ZERO"
-	untouched img zero
+	want_err "$M_SNAPSIZE"
+	untouched img snapsize
 	# With --output json it would break the JSON: a usage error.
 	usage "-p cannot be combined with --output json: the progress lines would break the JSON on stdout" \
 		-p --output json -o compat=1.1 img.qcow2

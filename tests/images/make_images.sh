@@ -165,6 +165,29 @@ begin zero_backing_v3 "v3 with zero clusters over backing-file data"
 base; img create -f qcow2 -b base.qcow2 -F qcow2 img.qcow2; data
 io -c "write -z 64k 64k" -c "write -z 2M 64k" img.qcow2; done_kind
 
+begin zero_alloc_v3 "v3 with zero clusters that keep their host clusters"
+img create -f qcow2 img.qcow2 64M; data
+io -c "write -z 0 64k" -c "write -z 64k 64k" -c "write -P 0x3c 4M 128k" -c "write -z 4M 64k" img.qcow2; done_kind
+
+begin zero_snap_v3 "v3, snapshot, then zero clusters over the snapshot's data"
+img create -f qcow2 img.qcow2 64M; data
+img snapshot -c snap1 img.qcow2
+io -c "write -z 0 64k" -c "write -z 2M 64k" img.qcow2
+img snapshot -c snap2 img.qcow2; io -c "write -z 1M 64k" img.qcow2; done_kind
+
+begin zero_snap_backing_v3 "v3 over a backing file, zero clusters shared with a snapshot"
+base; img create -f qcow2 -b base.qcow2 -F qcow2 img.qcow2; data
+io -c "write -z 64k 64k" img.qcow2; img snapshot -c snap1 img.qcow2
+io -c "write -z 0 64k" -c "write -z 2M 64k" img.qcow2; done_kind
+
+begin zero_c512_backing_v3 "v3, 512-byte clusters, zero clusters over a backing file (new refcount blocks)"
+base; img create -f qcow2 -o cluster_size=512 -b base.qcow2 -F qcow2 img.qcow2; data
+io -c "write -z 4k 200k" -c "write -z 2M 64k" img.qcow2; done_kind
+
+begin zero_holes_backing_v3 "v3 over a backing file, discarded ranges and zero clusters"
+base; img create -f qcow2 -b base.qcow2 -F qcow2 img.qcow2; data
+io -c "write -P 0x42 2M 512k" -c "write -z -u 2M 256k" -c "write -z 64k 64k" img.qcow2; done_kind
+
 begin c512_v2 "v2, 512-byte clusters"
 img create -f qcow2 -o compat=0.10,cluster_size=512 img.qcow2 64M; data; done_kind
 

@@ -256,7 +256,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"WidthTrailing", A + "write arg0:320 == 1 # x\n", POLICY_ERR_BAD_WIDTH, 2, 11},
         BadCase{"ImageFdNeeds32Bits", A + "write arg0 == $image_fd # x\n", POLICY_ERR_VARIABLE_WIDTH, 2, 15},
         BadCase{"KvmPathNeeds64Bits", A + "openat arg1:32 == $kvm_path # x\n", POLICY_ERR_VARIABLE_WIDTH, 2, 19},
-        BadCase{"LastSectorNeeds64Bits", A + "pwrite64 arg3:32 <= $header_last_sector # x\n",
+        BadCase{"LastSectorNeeds64Bits", A + "pwrite64 arg3:32 <= $write_last_sector # x\n",
                 POLICY_ERR_VARIABLE_WIDTH, 2, 21},
         BadCase{"Width32TooWide", A + "write arg0:32 == 0x100000000 # x\n", POLICY_ERR_VALUE_TOO_WIDE, 2, 18},
         BadCase{"Width32SetTooWide", A + "write arg0:32 in {1, 0x1ffffffff} # x\n", POLICY_ERR_VALUE_TOO_WIDE, 2, 22},
@@ -304,7 +304,7 @@ TEST(PolicyParse, OrderedComparisonsOnIntsAndVariables) {
   Parsed r = Parse(A +
                    "close arg0:32 > $image_fd # a\n"
                    "write arg0:32 != 0 # b\n"
-                   "pwrite64 arg3 <= $header_last_sector, arg0:32 >= 3 # c\n"
+                   "pwrite64 arg3 <= $write_last_sector, arg0:32 >= 3 # c\n"
                    "openat arg1 == $kvm_path, arg2:32 < 4 # d\n");
   ASSERT_EQ(r.err, POLICY_OK) << policy_strerror(r.err) << " at " << r.diag.line << ":"
                               << r.diag.col;
@@ -315,7 +315,7 @@ TEST(PolicyParse, OrderedComparisonsOnIntsAndVariables) {
   EXPECT_EQ(p.rules[0].conds[0].values[0].kind, POLICY_VAL_IMAGE_FD);
   EXPECT_EQ(p.rules[1].conds[0].op, POLICY_OP_NE);
   EXPECT_EQ(p.rules[2].conds[0].op, POLICY_OP_LE);
-  EXPECT_EQ(p.rules[2].conds[0].values[0].kind, POLICY_VAL_HEADER_LAST_SECTOR);
+  EXPECT_EQ(p.rules[2].conds[0].values[0].kind, POLICY_VAL_WRITE_LAST_SECTOR);
   EXPECT_EQ(p.rules[2].conds[1].op, POLICY_OP_GE);
   EXPECT_EQ(p.rules[3].conds[0].values[0].kind, POLICY_VAL_KVM_PATH);
   EXPECT_EQ(p.rules[3].conds[1].op, POLICY_OP_LT);
@@ -515,7 +515,7 @@ TEST(CheckedInPolicy, ShippedRulesKeepTheirInvariants) {
       EXPECT_EQ(len->op, POLICY_OP_EQ);
       EXPECT_EQ(len->values[0].v, 512u);
       EXPECT_EQ(off->op, POLICY_OP_LE);
-      EXPECT_EQ(off->values[0].kind, POLICY_VAL_HEADER_LAST_SECTOR);
+      EXPECT_EQ(off->values[0].kind, POLICY_VAL_WRITE_LAST_SECTOR);
     }
     EXPECT_NE(name, "newfstatat") << "absolute paths make newfstatat ignore its descriptor";
     if (name == "seccomp") EXPECT_EQ(r.stage, POLICY_STAGE_SETUP) << name;

@@ -47,7 +47,7 @@ void ExpectSame(lockdown_profile p, unsigned bits) {
 TEST(Precompiled, SetupProgramIsWhatLibseccompBuildsNow) { ExpectSame(LOCKDOWN_PROFILE_SETUP, 0); }
 
 TEST(Precompiled, RunProgramsForEveryClusterSize) {
-  for (unsigned bits = LOCKDOWN_MIN_CLUSTER_BITS; bits <= LOCKDOWN_MAX_CLUSTER_BITS; bits++)
+  for (unsigned bits = LOCKDOWN_MIN_CLUSTER_BITS; bits <= LOCKDOWN_MAX_WRITE_BITS; bits++)
     ExpectSame(LOCKDOWN_PROFILE_RUN, bits);
 }
 
@@ -63,7 +63,7 @@ TEST(Precompiled, OnlyCanonicalBindingsArePrecompiled) {
   other.kvm_path = elsewhere;
   EXPECT_EQ(lockdown_precompiled(LOCKDOWN_PROFILE_RUN, &other), nullptr);
   other = b;
-  other.header_last_sector = 1000 * 512;
+  other.write_last_sector = 1000 * 512;
   EXPECT_EQ(lockdown_precompiled(LOCKDOWN_PROFILE_RUN, &other), nullptr);
   EXPECT_EQ(lockdown_precompiled(LOCKDOWN_PROFILE_RUN, nullptr), nullptr);
 }

@@ -36,6 +36,7 @@
 #include "src/amend/amend_request.h"
 #include "src/amend/amend_status.h"
 #include "src/qcow2/qcow2_header.h"
+#include "src/image/expand.h"
 #include "tests/tools/table_reader.h"
 
 /* Diagnostics on stderr are not checked ((void)): one that cannot be
@@ -140,6 +141,61 @@ static int write_full(int fd, const uint8_t *buf, size_t len, off_t off)
 	return 0;
 }
 
+/* The scan's list of L2 tables with zero entries (the guest's report). */
+struct zero_list {
+	uint64_t *v;
+	uint32_t n;
+	uint32_t cap;
+};
+
+static bool put_table(void *ctx, uint64_t off)
+{
+	struct zero_list *z = ctx;
+
+	if (z->n == z->cap) {
+		uint32_t cap = z->cap ? z->cap * 2u : 64u;
+		uint64_t *nv = malloc((size_t)cap * sizeof(uint64_t));
+		if (nv == NULL)
+			return false;
+		if (z->n)
+			memcpy(nv, z->v, (size_t)z->n * sizeof(uint64_t));
+		free(z->v);
+		z->v = nv;
+		z->cap = cap;
+	}
+	z->v[z->n++] = off;
+	return true;
+}
+
+/* The expansion's I/O straight on the file (test tool). */
+struct fd_io {
+	int fd;
+	uint64_t size;
+};
+
+static bool fd_read(void *ctx, uint64_t off, uint8_t *buf, size_t len)
+{
+	const struct fd_io *f = ctx;
+
+	if (off > f->size || f->size - off < len)
+		return false;
+	return pread(f->fd, buf, len, (off_t)off) == (ssize_t)len;
+}
+
+static bool fd_write(void *ctx, uint64_t off, const uint8_t *sector)
+{
+	const struct fd_io *f = ctx;
+
+	return pwrite(f->fd, sector, 512, (off_t)off) == 512;
+}
+
+static bool fd_sync(void *ctx)
+{
+	const struct fd_io *f = ctx;
+
+	return fdatasync(f->fd) == 0;
+}
+
 static int refuse(enum amend_status st)
 {
 	printf("refused %d\n", (int)st);
@@ -213,11 +269,12 @@ int main(int argc, char **argv)
 	struct amend_plan plan;
 	struct amend_scan scan;
 	const struct amend_scan *scanned = NULL;
+	struct zero_list zeros = { NULL, 0, 0 };
+	struct qcow2_header h;
+	struct stat st_file;
 	int rc = 0;
 	memset(&plan, 0, sizeof plan);
 	if (amend_needs_scan(old_cluster, len, &req)) {
-		struct qcow2_header h;
-		struct stat st_file;
 		if (qcow2_parse(old_cluster, len, &h) != QCOW2_OK ||
 		    fstat(fd, &st_file) != 0) {
 			rc = refuse(AMEND_ERR_PARSE);
@@ -232,10 +289,15 @@ int main(int argc, char **argv)
 			rc = refuse(AMEND_ERR_SCRATCH);
 			goto out;
 		}
-		enum amend_status ss = amend_scan_tables(
-			&h, amend_scan_reach(old_cluster, len, &req),
-			(uint64_t)st_file.st_size, &io, work,
-			GUEST_WORK_BYTES, &scan);
+		/* As instar's guest: name every table with zero entries, for
+		 * the expansion a downgrade makes. */
+		const struct amend_zero_sink sink = { put_table, &zeros };
+		enum amend_scan_reach reach =
+			amend_scan_reach(old_cluster, len, &req);
+		enum amend_status ss = amend_scan_tables_zeros(
+			&h, reach, (uint64_t)st_file.st_size, &io, work,
+			GUEST_WORK_BYTES,
+			reach == AMEND_SCAN_ALL_TABLES ? &sink : NULL, &scan);
 		free(work);
 		if (ss != AMEND_CHANGED) {
 			rc = refuse(ss);
@@ -254,6 +316,23 @@ int main(int argc, char **argv)
 			      plan.n_patches);
 		rc = 3;
 	} else {
+		/* The zero clusters first, by the host's rules (expand.h). */
+		if (zeros.n != 0) {
+			struct fd_io f = { fd, (uint64_t)st_file.st_size };
+			const struct expand_io eio = { fd_read, fd_write, fd_sync, &f };
+			struct expand_plan ep;
+			enum expand_err ee = expand_prepare(
+				&ep, &h, f.size, true, zeros.v, zeros.n, &eio);
+			if (ee == EXPAND_OK)
+				ee = expand_apply(&ep, &eio);
+			expand_free(&ep);
+			if (ee != EXPAND_OK) {
+				(void)fprintf(stderr, "plan_apply: expansion: %d\n",
+					      (int)ee);
+				rc = 3;
+				goto out;
+			}
+		}
 		/* Check every patch before writing any. */
 		for (uint32_t i = 0; i < plan.n_patches; i++) {
 			const struct amend_patch *p = &plan.patches[i];
@@ -284,6 +363,7 @@ int main(int argc, char **argv)
 			printf("changed\n");
 	}
 out:
+	free(zeros.v);
 	free(old_cluster);
 	free(new_cluster);
 	if (close(fd) != 0 && rc == 0) {
