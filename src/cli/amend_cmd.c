@@ -35,7 +35,6 @@
 #include "src/image/validate.h"
 #include "src/image/zero_report.h"
 #include "src/qcow2/image_format.h"
-#include "src/qcow2/qcow2_format.h"
 #include "src/qcow2/qcow2_header.h"
 
 /* Ceiling for a guest run that scans the tables (a compat=0.10
@@ -224,10 +223,9 @@ static bool take_report(void *ctx, const uint8_t *p, uint32_t len)
 static bool may_expand(const struct image_file *img,
 		       const struct amend_args *a)
 {
+	/* (Only a downgrade, of a version 3 image, walks every table.) */
 	return amend_scan_reach(img->cluster, img->cluster_len, &a->request) ==
-		       AMEND_SCAN_ALL_TABLES &&
-	       img->cluster_len > QCOW2_OFF_VERSION + 4u &&
-	       img->cluster[QCOW2_OFF_VERSION + 3u] == 3u;
+	       AMEND_SCAN_ALL_TABLES;
 }
 
 /* Run the guest on the pre-probed image; EXIT_OK when it rang its

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/qcow2/qcow2_be.h"
+#include "src/qcow2/qcow2_entries.h"
 #include "src/qcow2/qcow2_format.h"
 #include "src/qcow2/qcow2_open.h"
 #include "src/qcow2/qcow2_snapshot.h"
@@ -230,7 +230,7 @@ static enum expand_err refcount_of(const struct expand_plan *p,
 		return e;
 	if (!io->read(io->ctx, refcount_slot(p, blk, off / cs), b, 2))
 		return EXPAND_ERR_READ;
-	*rc = qcow2_be16(b);
+	*rc = qcow2_refcount16(b, 0);
 	return EXPAND_OK;
 }
 
@@ -372,7 +372,8 @@ static enum expand_err place_new(struct walk *w, uint64_t rc, uint64_t *pos)
 		e = rmw_at(&w->rmw, refcount_slot(p, pl.blk, ci));
 		if (e != EXPAND_OK)
 			return e;
-		old = qcow2_be16(w->rmw.buf + refcount_slot(p, pl.blk, ci) % SECTOR);
+		old = qcow2_refcount16(w->rmw.buf,
+				       refcount_slot(p, pl.blk, ci) % SECTOR / 2u);
 		if (old != 0)
 			return EXPAND_ERR_REFCOUNT;
 		if (w->used_blocks.n == 0 ||
@@ -387,12 +388,13 @@ static enum expand_err place_new(struct walk *w, uint64_t rc, uint64_t *pos)
 				return e;
 			memset(w->block, 0, cs);
 			w->block_off = pl.blk;
-			qcow2_put_be16(w->block + 2u * ((pl.blk / cs) &
-							 ((uint64_t)cs / 2u - 1u)), 1);
+			qcow2_set_refcount16(w->block, (size_t)((pl.blk / cs) &
+						((uint64_t)cs / 2u - 1u)), 1);
 		}
 		if (pl.block_is_new)
-			qcow2_put_be16(w->block + 2u * (ci & ((uint64_t)cs / 2u - 1u)),
-				       (uint16_t)rc);
+			qcow2_set_refcount16(w->block,
+					     (size_t)(ci & ((uint64_t)cs / 2u - 1u)),
+					     (uint16_t)rc);
 		return write_zero_cluster(p, w->io, pl.pos);
 	case PH_REFCOUNTS:
 		if (pl.block_created) {
@@ -400,9 +402,9 @@ static enum expand_err place_new(struct walk *w, uint64_t rc, uint64_t *pos)
 			e = rmw_at(&w->rmw, slot);
 			if (e != EXPAND_OK)
 				return e;
-			if (qcow2_be64(w->rmw.buf + slot % SECTOR) != 0)
+			if (qcow2_entry64(w->rmw.buf, slot % SECTOR / 8u) != 0)
 				return EXPAND_ERR_CHANGED;
-			qcow2_put_be64(w->rmw.buf + slot % SECTOR, pl.blk);
+			qcow2_set_entry64(w->rmw.buf, slot % SECTOR / 8u, pl.blk);
 			w->rmw.dirty = true;
 		}
 		if (!pl.block_is_new) {
@@ -410,9 +412,10 @@ static enum expand_err place_new(struct walk *w, uint64_t rc, uint64_t *pos)
 			e = rmw_at(&w->rmw, slot);
 			if (e != EXPAND_OK)
 				return e;
-			if (qcow2_be16(w->rmw.buf + slot % SECTOR) != 0)
+			if (qcow2_refcount16(w->rmw.buf, slot % SECTOR / 2u) != 0)
 				return EXPAND_ERR_CHANGED;
-			qcow2_put_be16(w->rmw.buf + slot % SECTOR, (uint16_t)rc);
+			qcow2_set_refcount16(w->rmw.buf, slot % SECTOR / 2u,
+					     (uint16_t)rc);
 			w->rmw.dirty = true;
 		}
 		return EXPAND_OK;
@@ -509,7 +512,7 @@ static enum expand_err walk_table(struct walk *w, uint32_t i)
 	if (w->ph == PH_ENTRIES)
 		memcpy(w->newtab, w->table, cs);
 	for (uint32_t k = 0; k < cs / 8u; k++) {
-		uint64_t v = qcow2_be64(w->table + 8u * k);
+		uint64_t v = qcow2_entry64(w->table, k);
 		uint64_t nv;
 
 		if (!is_zero_entry(v))
@@ -519,7 +522,7 @@ static enum expand_err walk_table(struct walk *w, uint32_t i)
 		if (e != EXPAND_OK)
 			return e;
 		if (w->ph == PH_ENTRIES)
-			qcow2_put_be64(w->newtab + 8u * k, nv);
+			qcow2_set_entry64(w->newtab, k, nv);
 	}
 	if (zeros == 0)
 		return EXPAND_ERR_NO_ZERO;
@@ -682,7 +685,7 @@ static enum expand_err scan_l1(struct expand_plan *p,
 			if (!io->read(io->ctx, off + done, buf, (size_t)chunk))
 				return EXPAND_ERR_READ;
 			for (uint64_t j = 0; j < chunk; j += 8u) {
-				uint64_t o = qcow2_be64(buf + j) &
+				uint64_t o = qcow2_entry64(buf, (size_t)(j / 8u)) &
 					     QCOW2_L1E_OFFSET_MASK;
 				uint64_t i;
 
@@ -725,7 +728,7 @@ static enum expand_err read_reftable(struct expand_plan *p,
 	}
 	p->reftable_entries = (uint32_t)(len / 8u);
 	for (uint32_t i = 0; i < p->reftable_entries; i++)
-		p->reftable[i] = qcow2_be64(raw + 8u * i);
+		p->reftable[i] = qcow2_entry64(raw, i);
 	free(raw);
 	return EXPAND_OK;
 }
@@ -1008,12 +1011,12 @@ enum expand_err expand_apply(struct expand_plan *p, const struct expand_io *io)
 		e = rmw_at(&w.rmw, slot);
 		if (e != EXPAND_OK)
 			break;
-		if (qcow2_be16(w.rmw.buf + slot % SECTOR) != p->drop_old[k]) {
+		if (qcow2_refcount16(w.rmw.buf, slot % SECTOR / 2u) != p->drop_old[k]) {
 			e = EXPAND_ERR_CHANGED;
 			break;
 		}
-		qcow2_put_be16(w.rmw.buf + slot % SECTOR,
-			       (uint16_t)(p->drop_old[k] - p->drop_by[k]));
+		qcow2_set_refcount16(w.rmw.buf, slot % SECTOR / 2u,
+				     (uint16_t)(p->drop_old[k] - p->drop_by[k]));
 		w.rmw.dirty = true;
 	}
 	if (e == EXPAND_OK)

@@ -207,7 +207,6 @@ M_PARSE='the image header could not be parsed'
 M_RETRY="the image's header changed between the host's pre-probe and the guest's read, or a guest write failed; retry, or run \`instar check\` if the image may be corrupt"
 M_IOERR='I/O error writing the image header'
 M_ENCRYPTED="encrypted qcow2 images are not supported: their header is only changed by \`qemu-img amend\` with the image's secret"
-M_ZERO="cannot downgrade to compat=0.10: the image has zero clusters, which compat=0.10 cannot represent (QEMU would call the result corrupt); \`qemu-img amend\` can downgrade it by writing the zeroes out"
 M_BITMAPS="cannot downgrade to compat=0.10: the image has persistent dirty bitmaps, which compat=0.10 cannot keep (QEMU would leave them inconsistent and their clusters leaked); remove them first with \`qemu-img bitmap --remove\`"
 M_SNAPSIZE='cannot downgrade to compat=0.10: an internal snapshot has a different virtual size than the image, which compat=0.10 cannot record'
 M_TABLES="the image's L1/L2 or snapshot tables are malformed (an entry is misaligned, points into the header cluster or past the end of the file)"

@@ -17,6 +17,7 @@ BAD_GUESTS = [
     "desc_loop",
     "replay_tail",
     "replay_report",
+    "replay_expand",
     "write_page_table",
     "read_page_table",
     "write_gdt",
