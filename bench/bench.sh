@@ -51,6 +51,17 @@ walk_writes() { # N: qemu-io commands, one write per 512 MiB
 	local i
 	for ((i = 0; i < $1; i++)); do printf 'write -P 0xab %dM 4k\n' $((i * 512)); done
 }
+# `zeroN`: as walkN, and in each L2 table a zero cluster that keeps its
+# host cluster (zeroes written over data) and a plain zero cluster: a
+# downgrade expands 2 x N entries; `zeroNb`: the same over a backing
+# file, so each plain zero cluster gets a new cluster.
+zero_writes() { # N
+	local i
+	for ((i = 0; i < $1; i++)); do
+		printf 'write -P 0xab %dM 128k\nwrite -z %dk 64k\nwrite -z %dk 64k\n' \
+			$((i * 512)) $((i * 524288 + 64)) $((i * 524288 + 128))
+	done
+}
 IMAGES=(
 	"v2_64k|compat=0.10,cluster_size=64k|1G|write -P 0xab 0 4M|0"
 	"v3_64k|compat=1.1,cluster_size=64k|1G|write -P 0xab 0 4M|0"
@@ -62,6 +73,8 @@ IMAGES=(
 	"walk300s|compat=1.1,cluster_size=64k|151G|@300|1"
 	"walk2500|compat=1.1,cluster_size=64k|1251G|@2500|0"
 	"walk2500s|compat=1.1,cluster_size=64k|1251G|@2500|1"
+	"zero2500|compat=1.1,cluster_size=64k|1251G|z2500|0"
+	"zero2500b|compat=1.1,cluster_size=64k,backing_fmt=qcow2,backing_file=BASE|1251G|z2500|0"
 )
 # Cases: "label|image|command|-o options (amend)".
 CASES=(
@@ -75,6 +88,8 @@ CASES=(
 	"300 L2 + snapshot, v3 -> v2|walk300s|amend|compat=0.10"
 	"2500 L2 tables, v3 -> v2|walk2500|amend|compat=0.10"
 	"2500 L2 + snapshot, v3 -> v2|walk2500s|amend|compat=0.10"
+	"2500 L2, 5000 zero clusters, v3 -> v2|zero2500|amend|compat=0.10"
+	"2500 L2, 5000 zero, backing, v3 -> v2|zero2500b|amend|compat=0.10"
 	"info, 64 KiB v3|v3_64k|info|"
 	"info, 2 MiB v2|v2_2m|info|"
 	"info, 2500 L2 + snapshot|walk2500s|info|"
@@ -105,9 +120,15 @@ needed() { # IMAGE: is it used by a selected case?
 for row in "${IMAGES[@]}"; do
 	IFS='|' read -r name opts size io snap <<<"$row"
 	needed "$name" || continue
+	if [[ $opts == *backing_file=BASE* ]]; then
+		qemu-img create -q -f qcow2 "$work/base.qcow2" "$size"
+		opts=${opts/backing_file=BASE/backing_file=$work/base.qcow2}
+	fi
 	qemu-img create -q -f qcow2 -o "$opts" "$work/$name.qcow2" "$size"
 	if [ "${io#@}" != "$io" ]; then
 		walk_writes "${io#@}" | qemu-io -f qcow2 "$work/$name.qcow2" >/dev/null
+	elif [ "${io#z}" != "$io" ]; then
+		zero_writes "${io#z}" | qemu-io -f qcow2 "$work/$name.qcow2" >/dev/null
 	else
 		qemu-io -f qcow2 -c "$io" "$work/$name.qcow2" >/dev/null
 	fi

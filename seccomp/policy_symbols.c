@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/futex.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -82,6 +83,8 @@ static const struct symbol symbols[] = {
 	SYM(F_OFD_GETLK),
 	SYM(F_OFD_SETLK),
 	SYM(F_OFD_SETLKW),
+	/* fallocate modes. */
+	SYM(FALLOC_FL_ZERO_RANGE),
 	/* lseek whence. */
 	SYM(SEEK_SET),
 	SYM(SEEK_CUR),

@@ -66,9 +66,10 @@ enum policy_val_kind {
 	POLICY_VAL_KVM_PATH,     /* $kvm_path: the address of the read-only
 				    string "/dev/kvm" the sandbox opens
 				    (64-bit arguments only) */
-	POLICY_VAL_WRITE_LAST_SECTOR, /* $write_last_sector: the byte offset
-				    of the last 512-byte sector of the header
-				    cluster (64-bit arguments only) */
+	POLICY_VAL_WRITE_LAST_SECTOR, /* $write_last_sector: the highest
+				    offset a write may start at (the header
+				    cluster's last sector, or the expansion's
+				    bound; 64-bit arguments only) */
 };
 
 struct policy_value {

@@ -64,15 +64,33 @@ static bool range_hits(const uint64_t *v, uint64_t n, uint64_t a, uint64_t b,
 	return a < b && i < n && v[i] < b;
 }
 
-static uint64_t fnv1a(const uint8_t *p, size_t n)
+/* A hash of a table's bytes (a multiple of 8), to notice a table that
+ * changed between two reads: a writer that ignores the image lock, not
+ * an adversary, so speed matters more than strength (four independent
+ * multiply-xorshift lanes over 64-bit words). */
+static uint64_t table_hash(const uint8_t *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h[4] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
+			  0x165667b19e3779f9ULL, 0x27d4eb2f165667c5ULL };
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	for (; i + 32u <= n; i += 32u) {
+		for (unsigned k = 0; k < 4u; k++) {
+			uint64_t w;
+
+			memcpy(&w, p + i + 8u * k, sizeof(w));
+			h[k] = (h[k] ^ w) * 0xff51afd7ed558ccdULL;
+			h[k] ^= h[k] >> 29;
+		}
 	}
-	return h;
+	for (; i + 8u <= n; i += 8u) {
+		uint64_t w;
+
+		memcpy(&w, p + i, sizeof(w));
+		h[0] = (h[0] ^ w) * 0xff51afd7ed558ccdULL;
+		h[0] ^= h[0] >> 29;
+	}
+	return h[0] ^ (h[1] * 3u) ^ (h[2] * 5u) ^ (h[3] * 7u) ^ n;
 }
 
 /* A growable array of uint64_t (malloc + copy: no realloc, whose
@@ -162,6 +180,12 @@ static enum expand_err write_zero_cluster(struct expand_plan *p,
 {
 	uint32_t cs = qcow2_cluster_size(p->h);
 
+	if (io->zero != NULL) {
+		if (!io->zero(io->ctx, off, cs))
+			return EXPAND_ERR_WRITE;
+		p->writes++;
+		return EXPAND_OK;
+	}
 	for (uint32_t s = 0; s < cs; s += SECTOR) {
 		if (!io->write(io->ctx, off + s, zero_sector))
 			return EXPAND_ERR_WRITE;
@@ -504,7 +528,7 @@ static enum expand_err walk_table(struct walk *w, uint32_t i)
 
 	if (!w->io->read(w->io->ctx, t, w->table, cs))
 		return EXPAND_ERR_READ;
-	sum = fnv1a(w->table, cs);
+	sum = table_hash(w->table, cs);
 	if (w->ph == PH_PLAN)
 		p->table_sum[i] = sum;
 	else if (p->table_sum[i] != sum)
@@ -534,6 +558,24 @@ static enum expand_err walk_table(struct walk *w, uint32_t i)
 				return EXPAND_ERR_WRITE;
 			p->writes++;
 		}
+	}
+	return EXPAND_OK;
+}
+
+/* Every named table read again and held to its hash, before a phase
+ * whose writes were decided from them but that does not walk them (the
+ * zeros into the clusters zero entries keep). */
+static enum expand_err tables_unchanged(struct expand_plan *p,
+					const struct expand_io *io,
+					uint8_t *buf)
+{
+	uint32_t cs = qcow2_cluster_size(p->h);
+
+	for (uint32_t i = 0; i < p->n_tables; i++) {
+		if (!io->read(io->ctx, p->tables[i], buf, cs))
+			return EXPAND_ERR_READ;
+		if (table_hash(buf, cs) != p->table_sum[i])
+			return EXPAND_ERR_CHANGED;
 	}
 	return EXPAND_OK;
 }
@@ -903,7 +945,8 @@ enum expand_err expand_prepare(struct expand_plan *p,
 		if (p->new_end > expand_max_end(h, file_size))
 			e = EXPAND_ERR_GROW;
 		vec_sort_unique(&w.targets);
-		e = plan_drops(p, io, &w);
+		if (e == EXPAND_OK)
+			e = plan_drops(p, io, &w);
 		vec_sort_unique(&w.used_blocks);
 		p->targets = w.targets.v;
 		p->n_targets = w.targets.n;
@@ -985,7 +1028,10 @@ enum expand_err expand_apply(struct expand_plan *p, const struct expand_io *io)
 		if (e == EXPAND_OK)
 			e = sync_now(p, io);
 	}
-	/* 3. Zeros into the clusters zero entries keep. */
+	/* 3. Zeros into the clusters zero entries keep, once the tables
+	 * that name them are seen unchanged. */
+	if (e == EXPAND_OK && p->n_targets != 0)
+		e = tables_unchanged(p, io, w.table);
 	for (uint64_t k = 0; k < p->n_targets && e == EXPAND_OK; k++)
 		e = write_zero_cluster(p, io, p->targets[k]);
 	if (e == EXPAND_OK && p->n_targets != 0)

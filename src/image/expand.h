@@ -90,6 +90,9 @@ struct expand_io {
 	bool (*read)(void *ctx, uint64_t off, uint8_t *buf, size_t len);
 	/* One whole 512-byte sector at `off` (a multiple of 512). */
 	bool (*write)(void *ctx, uint64_t off, const uint8_t *sector);
+	/* Optional (NULL: zeros are written a sector at a time): make the
+	 * cluster of `len` bytes at `off` read as zeros, in one step. */
+	bool (*zero)(void *ctx, uint64_t off, uint32_t len);
 	bool (*sync)(void *ctx);
 	void *ctx;
 };

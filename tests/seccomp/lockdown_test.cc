@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/futex.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -303,6 +304,22 @@ INSTANTIATE_TEST_SUITE_P(
                     char c;
                     syscall(SYS_read, img, &c, 1);
                   }},
+        // fallocate: only FALLOC_FL_ZERO_RANGE of at most 2 MiB, on the
+        // image, starting inside the bound.
+        Forbidden{"fallocate_punch_hole", false, NoPrep,
+                  [](int img, int) {
+                    syscall(SYS_fallocate, img, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0L, 4096L);
+                  }},
+        Forbidden{"fallocate_allocate", false, NoPrep,
+                  [](int img, int) { syscall(SYS_fallocate, img, 0, 0L, 4096L); }},
+        Forbidden{"fallocate_past_bound", false, NoPrep,
+                  [](int img, int) {
+                    syscall(SYS_fallocate, img, FALLOC_FL_ZERO_RANGE, static_cast<long>(kLastSector + 512), 512L);
+                  }},
+        Forbidden{"fallocate_over_2m", false, NoPrep,
+                  [](int img, int) { syscall(SYS_fallocate, img, FALLOC_FL_ZERO_RANGE, 0L, (2L << 20) + 512); }},
+        Forbidden{"fallocate_other_fd", false, DevNull,
+                  [](int, int aux) { syscall(SYS_fallocate, aux, FALLOC_FL_ZERO_RANGE, 0L, 512L); }},
         Forbidden{"pwrite64_other_fd", false, DevNull,
                   [](int, int aux) { syscall(SYS_pwrite64, aux, "x", 1, 0); }},
         Forbidden{"pread64_other_fd", false, DevNull,
@@ -450,6 +467,9 @@ TEST(Lockdown, AllowedSyscallsStillWork) {
     if (lseek(img, 0, SEEK_END) != static_cast<off_t>(kImageSize)) return 6;
     // The last sector of the header cluster is the highest a write may start.
     if (pwrite(img, buf, sizeof buf, kLastSector) != static_cast<ssize_t>(sizeof buf)) return 17;
+    // A cluster of zeros (a zero-cluster downgrade), inside the bound; a
+    // file system without ZERO_RANGE says so rather than killing us.
+    if (fallocate(img, FALLOC_FL_ZERO_RANGE, 4096, 4096) != 0 && errno != EOPNOTSUPP) return 18;
     Say("image io\n");
 
     void* m = mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

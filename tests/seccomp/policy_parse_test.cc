@@ -517,6 +517,21 @@ TEST(CheckedInPolicy, ShippedRulesKeepTheirInvariants) {
       EXPECT_EQ(off->op, POLICY_OP_LE);
       EXPECT_EQ(off->values[0].kind, POLICY_VAL_WRITE_LAST_SECTOR);
     }
+    if (name == "fallocate") {
+      // Zeroing only: one mode, a bounded start and length.
+      uint64_t zero_range = 0;
+      ASSERT_TRUE(policy_symbol_lookup("FALLOC_FL_ZERO_RANGE", 20, &zero_range));
+      bool mode = false, start = false, len = false;
+      for (size_t j = 0; j < r.nconds; j++) {
+        const policy_cond& cd = r.conds[j];
+        if (cd.arg == 1) mode = cd.op == POLICY_OP_EQ && cd.nvalues == 1 && cd.values[0].v == zero_range;
+        if (cd.arg == 2) start = cd.op == POLICY_OP_LE && cd.values[0].kind == POLICY_VAL_WRITE_LAST_SECTOR;
+        if (cd.arg == 3) len = cd.op == POLICY_OP_LE && cd.values[0].v <= (2u << 20);
+      }
+      EXPECT_TRUE(mode) << "fallocate needs its mode pinned to FALLOC_FL_ZERO_RANGE";
+      EXPECT_TRUE(start) << "fallocate needs its offset bounded";
+      EXPECT_TRUE(len) << "fallocate needs its length bounded";
+    }
     EXPECT_NE(name, "newfstatat") << "absolute paths make newfstatat ignore its descriptor";
     if (name == "seccomp") EXPECT_EQ(r.stage, POLICY_STAGE_SETUP) << name;
     if (name == "rt_sigaction") {
@@ -553,7 +568,7 @@ TEST(CheckedInPolicy, ShippedRulesKeepTheirInvariants) {
       }
     }
     if (name == "write" || name == "pwrite64" || name == "pread64" || name == "fdatasync" ||
-        name == "lseek")
+        name == "lseek" || name == "fallocate")
       EXPECT_TRUE(HasCond(r, 0)) << name << " must be pinned to its descriptors";
   }
 }

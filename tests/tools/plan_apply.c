@@ -319,7 +319,7 @@ int main(int argc, char **argv)
 		/* The zero clusters first, by the host's rules (expand.h). */
 		if (zeros.n != 0) {
 			struct fd_io f = { fd, (uint64_t)st_file.st_size };
-			const struct expand_io eio = { fd_read, fd_write, fd_sync, &f };
+			const struct expand_io eio = { fd_read, fd_write, NULL, fd_sync, &f };
 			struct expand_plan ep;
 			enum expand_err ee = expand_prepare(
 				&ep, &h, f.size, true, zeros.v, zeros.n, &eio);
