@@ -1,23 +1,37 @@
 /*
  * commit_crash_driver.c — test-only driver for the crash-consistency test
  * (tests/crash/crash_test.sh). It amends IMAGE in place the way instar's
- * host side commits — image_open (locks), image_read_probe, image_read_cluster, the planner
- * src/amend (and, for a downgrade, its table scan over the file) run on
- * the host instead of in the guest — fine for a test of the commit layer, image_check_unchanged, image_commit — but with the
- * commit's test-only fault-injection point armed: with K >= 1 the commit
- * stops right after its K-th pwrite, as a crash would; K = 0 runs it to
- * the end.
+ * host side does — image_open (locks), image_read_probe,
+ * image_read_cluster, the planner src/amend (and, for a downgrade, its
+ * table scan over the file, naming the L2 tables with zero entries as the
+ * guest does: run on the host here instead of in the guest, fine for a
+ * test of the write layer), image_check_unchanged, then for a downgrade
+ * with zero clusters image_expand (src/image/expand_file.h), and
+ * image_commit — but with the test-only fault-injection point armed
+ * (commit_fault.h): with K >= 1 the run stops right after the K-th write
+ * of the expansion and the commit together (a 512-byte pwrite, or the
+ * expansion's fallocate of a cluster of zeros), as a crash would; K = 0
+ * runs both to the end.
  *
  * Usage: commit_crash_driver IMAGE OPTIONS K
  *   OPTIONS: comma-separated compat=0.10|1.1, lazy_refcounts=on|off
- * Prints one line: `writes=N syncs=M complete=0|1 status=S`.
- * Exit: 0 when the commit ran (to the end, or to the injected stop),
- * 3 when the planner refused or had nothing to do, 1 on any other error.
+ * Prints one line on stdout: `writes=N syncs=M complete=0|1 status=S`
+ * (N, M: writes and fdatasyncs of the expansion and the commit
+ * together). When an expansion ran, one more line on stderr:
+ *   `expand: tables=T unallocated=U zeroed=Z new=W detached=D
+ *    new_clusters=C new_blocks=B writes=E syncs=F stopped=0|1`
+ * (stopped=1: K landed inside the expansion, whose counts are then the
+ * plan's and writes= is K; otherwise E is the expansion's share of N).
+ * Exit: 0 when the writes ran (to the end, or to the injected stop),
+ * 3 when the planner refused or had nothing to do, 1 on any other error
+ * (a refusal of the expansion's rules included).
  *
  * Trust: test code; the image is a scratch copy the test made.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,12 +43,58 @@
 #include "src/amend/amend_scan.h"
 #include "src/image/commit.h"
 #include "src/image/commit_fault.h"
+#include "src/image/expand.h"
+#include "src/image/expand_file.h"
 #include "src/image/image_file.h"
 #include "src/qcow2/qcow2_header.h"
 #include "tests/tools/table_reader.h"
 
 /* Diagnostics on stderr are not checked ((void)): one that cannot be
  * written has nowhere else to go, and the exit status still tells. */
+
+/* The scan's list of L2 tables with zero entries (the guest's report),
+ * as tests/tools/plan_apply.c collects it. */
+struct zero_list {
+	uint64_t *v;
+	uint32_t n;
+	uint32_t cap;
+};
+
+static bool put_table(void *ctx, uint64_t off)
+{
+	struct zero_list *z = ctx;
+
+	if (z->n == z->cap) {
+		uint32_t cap = z->cap ? z->cap * 2u : 64u;
+		uint64_t *nv = malloc((size_t)cap * sizeof(uint64_t));
+		if (nv == NULL)
+			return false;
+		if (z->n)
+			memcpy(nv, z->v, (size_t)z->n * sizeof(uint64_t));
+		free(z->v);
+		z->v = nv;
+		z->cap = cap;
+	}
+	z->v[z->n++] = off;
+	return true;
+}
+
+/* The expansion's line on stderr (see the top of the file). */
+static void print_expand(const struct expand_plan *ep, uint32_t n,
+			 unsigned writes, unsigned syncs, int stopped)
+{
+	(void)fprintf(stderr,
+		      "expand: tables=%u unallocated=%llu zeroed=%llu new=%llu "
+		      "detached=%llu new_clusters=%llu new_blocks=%llu "
+		      "writes=%u syncs=%u stopped=%d\n",
+		      n, (unsigned long long)ep->to_unallocated,
+		      (unsigned long long)ep->to_zeroed,
+		      (unsigned long long)ep->to_new,
+		      (unsigned long long)ep->to_detached,
+		      (unsigned long long)ep->new_clusters,
+		      (unsigned long long)ep->new_blocks, writes, syncs,
+		      stopped);
+}
 
 static int parse_options(const char *s, struct amend_request *req)
 {
@@ -69,6 +129,8 @@ int main(int argc, char **argv)
 	struct amend_request req;
 	struct amend_plan *plan;
 	struct amend_scan scan;
+	struct qcow2_header *h = NULL;
+	struct zero_list zeros = { NULL, 0, 0 };
 	uint8_t *out, *staged;
 	unsigned k;
 	uint32_t bits;
@@ -111,22 +173,28 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	/* A downgrade needs the table scan (zero clusters etc.): run the
-	 * real one over the file, as the guest would. */
+	 * real one over the file, as the guest would, naming every L2 table
+	 * with zero entries when it walks them all (as the guest does for
+	 * the expansion: guest/amend_prog.c). The parsed header stays: the
+	 * expansion checks the list against it, as the CLI's does. */
 	memset(&scan, 0, sizeof(scan));
 	if (amend_needs_scan(img.cluster, img.cluster_len, &req)) {
-		struct qcow2_header *h = malloc(sizeof(*h));
 		uint8_t *scratch = malloc(GUEST_WORK_BYTES);
 		struct table_file tf = { img.fd, img.size, 0, 0 };
 		const struct qcow2_io io = { table_file_read, &tf, TABLE_BATCH };
+		const struct amend_zero_sink sink = { put_table, &zeros };
+		enum amend_scan_reach reach =
+			amend_scan_reach(img.cluster, img.cluster_len, &req);
 
+		h = malloc(sizeof(*h));
 		st = AMEND_ERR_PARSE;
 		if (h != NULL && scratch != NULL &&
 		    qcow2_parse(img.cluster, img.cluster_len, h) == QCOW2_OK)
-			st = amend_scan_tables(h, amend_scan_reach(img.cluster,
-								   img.cluster_len, &req),
-					       img.size, &io, scratch,
-					       GUEST_WORK_BYTES, &scan);
-		free(h);
+			st = amend_scan_tables_zeros(
+				h, reach, img.size, &io, scratch,
+				GUEST_WORK_BYTES,
+				reach == AMEND_SCAN_ALL_TABLES ? &sink : NULL,
+				&scan);
 		free(scratch);
 		if (st != AMEND_CHANGED) {
 			printf("writes=0 syncs=0 complete=1 status=%d\n",
@@ -150,8 +218,37 @@ int main(int argc, char **argv)
 		(void)fprintf(stderr, "header changed\n");
 		goto done;
 	}
+	/* The counters are the expansion's and the commit's together, reset
+	 * by nobody but the caller. */
+	commit_fault_writes = 0;
+	commit_fault_syncs = 0;
 	commit_fault_stop_after = k;
-	e = image_commit(&img, staged, plan);
+	e = IMAGE_OK;
+	if (zeros.n != 0) {
+		/* The zero clusters first, by the host's rules, then the
+		 * header: as src/cli/amend_cmd.c's judge_and_commit. */
+		struct expand_plan ep;
+		enum expand_err ee = EXPAND_OK;
+
+		e = image_expand(&img, h, zeros.v, zeros.n, &ep, &ee);
+		if (e == IMAGE_OK && ee != EXPAND_OK) {
+			(void)fprintf(stderr, "image_expand refused: %d\n",
+				      (int)ee);
+			expand_free(&ep);
+			goto done;
+		}
+		print_expand(&ep, zeros.n, commit_fault_writes,
+			     commit_fault_syncs,
+			     e != IMAGE_OK && img.sys_errno == ECANCELED);
+		expand_free(&ep);
+		if (e != IMAGE_OK && img.sys_errno != ECANCELED) {
+			(void)fprintf(stderr, "image_expand: %d ee=%d (%s)\n",
+				      (int)e, (int)ee, strerror(img.sys_errno));
+			goto done;
+		}
+	}
+	if (e == IMAGE_OK)
+		e = image_commit(&img, staged, plan);
 	if (e == IMAGE_OK) {
 		printf("writes=%u syncs=%u complete=1 status=0\n",
 		       commit_fault_writes, commit_fault_syncs);
@@ -165,6 +262,8 @@ int main(int argc, char **argv)
 			      strerror(img.sys_errno));
 	}
 done:
+	free(h);
+	free(zeros.v);
 	free(plan);
 	free(out);
 	free(staged);
