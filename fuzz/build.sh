@@ -31,11 +31,11 @@ source "$here/sources.sh"
 declare -A DICT=(
 	[qcow2_header]=qcow2 [amend_plan]=qcow2 [amend_scan]=qcow2 [amend_diff]=qcow2 [validate]=qcow2
 	[amend_args]=amend_args [virtio_device]=virtio_device
-	[policy_parse]=policy_parse [qcow2_snapshot]=qcow2
+	[policy_parse]=policy_parse [qcow2_snapshot]=qcow2 [expand]=expand
 )
 # Not amend_guest: it runs the guest in KVM, which OSS-Fuzz's runners do
 # not have (fuzz/README.md); Bazel builds it and the smoke test runs it.
-TARGETS="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse qcow2_snapshot"
+TARGETS="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse qcow2_snapshot expand"
 
 # build_all: compile with $CC $CFLAGS, link with $CXX $CXXFLAGS
 # $LIB_FUZZING_ENGINE into $OUT.

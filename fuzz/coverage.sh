@@ -20,7 +20,7 @@ mkdir -p "$out/prof"
 
 # shellcheck source=fuzz/sources.sh
 source "$here/sources.sh"
-TARGETS="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse qcow2_snapshot"
+TARGETS="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse qcow2_snapshot expand"
 FLAGS="-O0 -g -std=c11 -fprofile-instr-generate -fcoverage-mapping"
 
 objects=()
@@ -51,9 +51,10 @@ echo "== src/qcow2 + src/amend (shared by host and guest)"
 llvm-cov-14 report "$bin" "${rest[@]}" -instr-profile="$out/all.profdata" \
 	"$root/src/qcow2" "$root/src/amend" | tee "$out/shared.txt"
 echo
-echo "== other fuzzed code (src/cli, sandbox, seccomp)"
+echo "== other fuzzed code (src/cli, src/image, sandbox, seccomp)"
 llvm-cov-14 report "$bin" "${rest[@]}" -instr-profile="$out/all.profdata" \
 	"$root/src/cli/amend_args.c" "$root/src/cli/amend_options.c" \
+	"$root/src/image/expand.c" "$root/src/image/zero_report.c" \
 	"$root/sandbox" "$root/seccomp" | tee "$out/other.txt"
 llvm-cov-14 show "$bin" "${rest[@]}" -instr-profile="$out/all.profdata" \
 	-show-branches=count -format=html -output-dir="$out/html" \

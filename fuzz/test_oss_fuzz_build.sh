@@ -19,7 +19,7 @@ if [ -n "${TEST_SRCDIR:-}" ]; then
 else
 	root=$(cd "$(dirname "$0")/.." && pwd)
 fi
-targets="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse qcow2_snapshot"
+targets="qcow2_header amend_plan amend_scan amend_diff amend_args virtio_device validate policy_parse qcow2_snapshot expand"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/src"

@@ -360,7 +360,6 @@ static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 	rc = expand_zero_clusters(a, img, h, report);
 	if (rc != EXIT_OK)
 		goto done;
-	rc = EXIT_REFUSED;
 	ie = image_commit(img, out->staged, &vout.ranges);
 	if (ie != IMAGE_OK) {
 		rc = image_error(a->filename, img, ie);

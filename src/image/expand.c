@@ -78,7 +78,7 @@ static uint64_t table_hash(const uint8_t *p, size_t n)
 		for (unsigned k = 0; k < 4u; k++) {
 			uint64_t w;
 
-			memcpy(&w, p + i + 8u * k, sizeof(w));
+			memcpy(&w, p + i + (size_t)8u * k, sizeof(w));
 			h[k] = (h[k] ^ w) * 0xff51afd7ed558ccdULL;
 			h[k] ^= h[k] >> 29;
 		}
@@ -687,6 +687,8 @@ struct sets {
 	const uint64_t *t; uint64_t nt;     /* named tables (rewritten) */
 	const uint64_t *z; uint64_t nz;     /* zero targets */
 	const uint64_t *b; uint64_t nb;     /* existing blocks written */
+	const uint64_t *d; uint64_t nd;     /* detached clusters (refcount
+					     * lowered: never metadata) */
 };
 
 static bool hits_any(const struct sets *s, uint64_t a, uint64_t end,
@@ -694,7 +696,8 @@ static bool hits_any(const struct sets *s, uint64_t a, uint64_t end,
 {
 	return range_hits(s->t, s->nt, a, end, cs) ||
 	       range_hits(s->z, s->nz, a, end, cs) ||
-	       range_hits(s->b, s->nb, a, end, cs);
+	       range_hits(s->b, s->nb, a, end, cs) ||
+	       range_hits(s->d, s->nd, a, end, cs);
 }
 
 /* Read every L1 table: count the references to each named table, and
@@ -722,8 +725,8 @@ static enum expand_err scan_l1(struct expand_plan *p,
 		for (uint64_t done = 0; done < len;) {
 			uint64_t chunk = len - done;
 
-			if (chunk > L1_CHUNK_ENTRIES * 8u)
-				chunk = L1_CHUNK_ENTRIES * 8u;
+			if (chunk > (uint64_t)L1_CHUNK_ENTRIES * 8u)
+				chunk = (uint64_t)L1_CHUNK_ENTRIES * 8u;
 			if (!io->read(io->ctx, off + done, buf, (size_t)chunk))
 				return EXPAND_ERR_READ;
 			for (uint64_t j = 0; j < chunk; j += 8u) {
@@ -734,6 +737,7 @@ static enum expand_err scan_l1(struct expand_plan *p,
 				if (o == 0)
 					continue;
 				if (contains(s->z, s->nz, o) ||
+				    contains(s->d, s->nd, o) ||
 				    contains(s->b, s->nb, o))
 					return EXPAND_ERR_OVERLAP;
 				i = lower_bound(p->tables, p->n_tables, o);
@@ -783,7 +787,7 @@ static enum expand_err check_refcount_structure(const struct expand_plan *p,
 	uint32_t cs = qcow2_cluster_size(p->h);
 	uint64_t rt = p->h->refcount_offset;
 	uint64_t rt_end = rt + (uint64_t)p->reftable_entries * 8u;
-	struct sets tz = { s->t, s->nt, s->z, s->nz, NULL, 0 };
+	struct sets tz = { s->t, s->nt, s->z, s->nz, NULL, 0, s->d, s->nd };
 
 	if (hits_any(s, rt, rt_end, cs))
 		return EXPAND_ERR_OVERLAP;
@@ -973,9 +977,11 @@ enum expand_err expand_prepare(struct expand_plan *p,
 		s.nz = p->n_targets;
 		s.b = w.used_blocks.v;
 		s.nb = w.used_blocks.n;
+		s.d = p->drop_off;
+		s.nd = p->n_drops;
 		e = referenced == NULL ? EXPAND_ERR_NOMEM : list_l1_tables(p, io, &l);
 		if (e == EXPAND_OK) {
-			l1buf = malloc(L1_CHUNK_ENTRIES * 8u);
+			l1buf = malloc((size_t)L1_CHUNK_ENTRIES * 8u);
 			e = l1buf == NULL ? EXPAND_ERR_NOMEM
 					  : scan_l1(p, io, &l, &s, l1buf, referenced);
 		}

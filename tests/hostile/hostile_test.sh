@@ -92,7 +92,7 @@ fi
 # "Refusals of the image"), by their first words. Anything else (the
 # sandbox, KVM, the lockdown, the budgets, a retry, an internal error)
 # is no reason to refuse an image qemu-img amends.
-REASONS='^instar amend: (only qcow2 images can be amended|the image header could not be parsed|the image is marked dirty|the image is marked corrupt|encrypted qcow2 images are not supported|cannot downgrade to compat=0\.10: |cannot upgrade to compat=1\.1: |lazy_refcounts=on requires compat=1\.1|this compat change would have to relocate|the image.s L1/L2 or snapshot tables are malformed|cannot read the header of)'
+REASONS='^instar amend: (only qcow2 images can be amended|the image header could not be parsed|the image is marked dirty|the image is marked corrupt|encrypted qcow2 images are not supported|cannot downgrade to compat=0\.10: |cannot upgrade to compat=1\.1: |lazy_refcounts=on requires compat=1\.1|this compat change would have to relocate|the image.s L1/L2 or snapshot tables are malformed|cannot read the header of|a zero cluster.s host offset is unaligned or outside the image|a zero cluster, L2 table or refcount block overlaps other metadata|the image.s L1, snapshot or refcount tables are malformed|the image.s refcounts disagree with its tables|expanding the zero clusters needs a larger refcount table)'
 export INSTAR CORPUS WORK HERE REASONS QEMU_RELEASE INSPECT_EVERY
 
 # A report of ASan, LSan or UBSan (the --config=asan build) in FILE.

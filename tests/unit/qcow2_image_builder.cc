@@ -28,6 +28,7 @@ Qcow2ImageBuilder::Qcow2ImageBuilder(const Qcow2ImageSpec& spec)
   h.cluster_bits = spec.cluster_bits;
   h.size = spec.size;
   h.refcount_order = spec.refcount_order;
+  h.backing = spec.backing;
   bytes_ = BuildHeader(h);
   l1_size_ = GetBe32(bytes_, 36);
   refcount_[0] = 1;

@@ -29,6 +29,7 @@ struct Qcow2ImageSpec {
   uint32_t cluster_bits = 16;
   uint32_t refcount_order = 4;
   uint64_t size = 1ULL << 20;  // virtual size; sets the L1 table's size
+  std::string backing;         // a backing file name in the header cluster
 };
 
 class Qcow2ImageBuilder {

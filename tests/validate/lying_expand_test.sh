@@ -214,6 +214,11 @@ elif what == "onto_reftable": entry(1, rt | 1)
 elif what == "onto_refblock": entry(1, rb | 1)
 elif what == "reftable_into_l2":
     f.seek(rt + 8); f.write(struct.pack(">Q", t))
+elif what == "onto_l1_shared":
+    # the L1 table's cluster counted twice: the entry would be detached
+    # and the L1 table's refcount lowered
+    entry(1, l1 | 1)
+    f.seek(rb + 2 * (l1 // cs)); f.write(struct.pack(">H", 2))
 elif what == "l2_refcount_0":
     f.seek(rb + 2 * (t // cs)); f.write(struct.pack(">H", 0))
 else: sys.exit("unknown poke " + what)
@@ -241,6 +246,7 @@ hostile onto_l2 "$M_OVERLAP"
 hostile onto_l1 "$M_OVERLAP"
 hostile onto_reftable "$M_OVERLAP"
 hostile onto_refblock "$M_OVERLAP"
+hostile onto_l1_shared "$M_OVERLAP"
 hostile reftable_into_l2 "$M_OVERLAP"
 hostile l2_refcount_0 "$M_REFCOUNT"
 
