@@ -49,7 +49,8 @@
  *   up to 0x200000 U rw the stack (grows down from GUEST_STACK_TOP)
  * and the rest of RAM in 2 MiB pages, U rw, never executable: from
  * GUEST_SCRATCH_GPA the scratch (the header cluster, a second cluster,
- * then work memory), and, for the inspection programs, the report region
+ * then work memory), and, for the inspection programs and a v3
+ * downgrade, the report region
  * at guest_params.report_gpa (2 MiB-aligned, after the scratch). */
 #define GUEST_GDT_GPA        GUEST_ULL(0x00001000) /* GDT: null, code64 DPL3, data DPL3 */
 #define GUEST_PML4_GPA       GUEST_ULL(0x00002000) /* page tables: PML4 */
@@ -120,7 +121,10 @@
  *   GUEST_CMD_AMEND: arg[0] the compat wanted and arg[1] the
  *     lazy_refcounts wanted, as the values of enum amend_compat and enum
  *     amend_lazy (src/amend/amend_request.h; src/image/amend_guest.h and
- *     guest/amend_prog.c are the two places that convert).
+ *     guest/amend_prog.c are the two places that convert). A downgrade
+ *     of a version 3 image gets a report region too: the guest names
+ *     there each L2 table that holds a zero entry (REPORT_T_ZERO_TABLE
+ *     records, then END; report_abi.h), for the host's expansion.
  *   GUEST_CMD_INFO: read the image's metadata (header, extensions,
  *     snapshot table, bitmap directory) and report it; no argument.
  *   GUEST_CMD_INFO's arg[0] and GUEST_CMD_CHECK's arg[0]: the open
