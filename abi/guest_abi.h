@@ -97,7 +97,7 @@
 #define GUEST_DOORBELL_FLUSH GUEST_U(0xf105)
 
 #define GUEST_ABI_MAGIC      GUEST_U(0x494e5354) /* "INST" */
-#define GUEST_ABI_VERSION    GUEST_U(5)
+#define GUEST_ABI_VERSION    GUEST_U(6)
 
 /* Guest-side limits the host relies on as well. */
 #define GUEST_SECTOR_SIZE    GUEST_U(512)
