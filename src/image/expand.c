@@ -956,6 +956,13 @@ enum expand_err expand_prepare(struct expand_plan *p,
 		p->n_targets = w.targets.n;
 		w.targets.v = NULL;
 	}
+	if (e == EXPAND_OK && p->n_targets != 0) {
+		p->target_rc = calloc((size_t)p->n_targets, sizeof(uint64_t));
+		if (p->target_rc == NULL)
+			e = EXPAND_ERR_NOMEM;
+		for (uint64_t k = 0; k < p->n_targets && e == EXPAND_OK; k++)
+			e = refcount_of(p, io, p->targets[k], &p->target_rc[k]);
+	}
 	if (e == EXPAND_OK) {
 		/* New blocks: the allocation's replay counts them. */
 		struct alloc a;
@@ -1035,9 +1042,17 @@ enum expand_err expand_apply(struct expand_plan *p, const struct expand_io *io)
 			e = sync_now(p, io);
 	}
 	/* 3. Zeros into the clusters zero entries keep, once the tables
-	 * that name them are seen unchanged. */
+	 * that name them, and the refcounts that let them be zeroed (no
+	 * other reference), are seen unchanged. */
 	if (e == EXPAND_OK && p->n_targets != 0)
 		e = tables_unchanged(p, io, w.table);
+	for (uint64_t k = 0; k < p->n_targets && e == EXPAND_OK; k++) {
+		uint64_t rc;
+
+		e = refcount_of(p, io, p->targets[k], &rc);
+		if (e == EXPAND_OK && rc != p->target_rc[k])
+			e = EXPAND_ERR_CHANGED;
+	}
 	for (uint64_t k = 0; k < p->n_targets && e == EXPAND_OK; k++)
 		e = write_zero_cluster(p, io, p->targets[k]);
 	if (e == EXPAND_OK && p->n_targets != 0)
@@ -1090,6 +1105,7 @@ void expand_free(struct expand_plan *p)
 	free(p->table_rc);
 	free(p->table_sum);
 	free(p->targets);
+	free(p->target_rc);
 	free(p->reftable);
 	memset(p, 0, sizeof(*p));
 }

@@ -109,6 +109,7 @@ struct expand_plan {
 	uint32_t n_tables;
 	uint64_t *targets;         /* clusters of zero entries, sorted, unique */
 	uint64_t n_targets;
+	uint64_t *target_rc;       /* each one's refcount, as planned */
 	uint64_t *reftable;        /* the refcount table (host byte order) */
 	uint32_t reftable_entries;
 	/* What the expansion does. */

@@ -1073,6 +1073,26 @@ TEST(ExpandChanged, BackingNothingWrittenInsideTheFile) {
   }
 }
 
+// A kept cluster's refcount rose between prepare and apply (a snapshot
+// taken by a writer that ignores the lock): zeroing it would change the
+// snapshot, so nothing is zeroed and nothing inside the file written.
+TEST(ExpandChanged, RefcountOfAKeptCluster) {
+  Simple img;
+  const Bytes orig = img.b.Finish();
+  Expansion x(orig);
+  ASSERT_EQ(EXPAND_OK, x.Prepare({img.l2}));
+  ASSERT_EQ(1u, x.plan.n_targets);
+  const Geometry g(orig);
+  const uint64_t ci = img.d1 >> g.cb;
+  const uint64_t blk = GetBe64(orig, g.reftable) & ~uint64_t{511};
+  x.f.bytes[blk + 2 * ci] = 0;
+  x.f.bytes[blk + 2 * ci + 1] = 2;
+  const Bytes changed = x.f.bytes;
+  EXPECT_EQ(EXPAND_ERR_CHANGED, x.Apply());
+  EXPECT_TRUE(SameBytes(changed, x.f.bytes));
+  EXPECT_EQ(0u, x.f.writes);
+}
+
 // A detached cluster's refcount changed between prepare and apply: the
 // drop is not made (the entries are, which leaves a leak only).
 TEST(ExpandChanged, RefcountOfADetachedCluster) {
