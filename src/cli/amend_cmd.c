@@ -4,10 +4,11 @@
  *   no_new_privs, seccomp) -> pre-probe (format, header, dirty/corrupt:
  *   the first bytes of the image are read only now) -> build the VM ->
  *   tighten seccomp -> run the guest in KVM -> validate its answer ->
- *   commit -> print.
+ *   expand zero clusters (a downgrade) -> commit -> print.
  * Trust: the image bytes and everything the guest returns are hostile;
- * they are only handled through src/qcow2 (parse), src/image/validate.c
- * and src/image/commit.c. This file only sequences and prints.
+ * they are only handled through src/qcow2 (parse), src/image/validate.c,
+ * src/image/zero_report.c, src/image/expand.c and src/image/commit.c.
+ * This file only sequences and prints.
  */
 #include "src/cli/amend_cmd.h"
 
@@ -269,8 +270,6 @@ static int run_guest(const struct amend_args *a, const struct image_file *img,
 	return steps_run_guest(&cfg, bind, pre, a->stats, out);
 }
 
-/* Hold the guest's answer against the host's own expectation; commit an
- * accepted amend (after looking at the file once more). */
 /* The expansion of the zero clusters the guest's report names (none:
  * nothing to do), by the host's own rules (src/image/expand.h), before
  * the header is committed. */
@@ -314,6 +313,9 @@ static int expand_zero_clusters(const struct amend_args *a,
 	return EXIT_OK;
 }
 
+/* Hold the guest's answer against the host's own expectation; commit an
+ * accepted amend (after looking at the file once more, and after the
+ * expansion of its zero clusters, if any). */
 static int judge_and_commit(const struct amend_args *a, struct image_file *img,
 			    const struct qcow2_header *h,
 			    const struct sandbox_outcome *out,
