@@ -52,33 +52,6 @@
 /* Diagnostics on stderr are not checked ((void)): one that cannot be
  * written has nowhere else to go, and the exit status still tells. */
 
-/* The scan's list of L2 tables with zero entries (the guest's report),
- * as tests/tools/plan_apply.c collects it. */
-struct zero_list {
-	uint64_t *v;
-	uint32_t n;
-	uint32_t cap;
-};
-
-static bool put_table(void *ctx, uint64_t off)
-{
-	struct zero_list *z = ctx;
-
-	if (z->n == z->cap) {
-		uint32_t cap = z->cap ? z->cap * 2u : 64u;
-		uint64_t *nv = malloc((size_t)cap * sizeof(uint64_t));
-		if (nv == NULL)
-			return false;
-		if (z->n)
-			memcpy(nv, z->v, (size_t)z->n * sizeof(uint64_t));
-		free(z->v);
-		z->v = nv;
-		z->cap = cap;
-	}
-	z->v[z->n++] = off;
-	return true;
-}
-
 /* The expansion's line on stderr (see the top of the file). */
 static void print_expand(const struct expand_plan *ep, uint32_t n,
 			 unsigned writes, unsigned syncs, int stopped)
@@ -182,7 +155,7 @@ int main(int argc, char **argv)
 		uint8_t *scratch = malloc(GUEST_WORK_BYTES);
 		struct table_file tf = { img.fd, img.size, 0, 0 };
 		const struct qcow2_io io = { table_file_read, &tf, TABLE_BATCH };
-		const struct amend_zero_sink sink = { put_table, &zeros };
+		const struct amend_zero_sink sink = { zero_list_put, &zeros };
 		enum amend_scan_reach reach =
 			amend_scan_reach(img.cluster, img.cluster_len, &req);
 

@@ -141,32 +141,6 @@ static int write_full(int fd, const uint8_t *buf, size_t len, off_t off)
 	return 0;
 }
 
-/* The scan's list of L2 tables with zero entries (the guest's report). */
-struct zero_list {
-	uint64_t *v;
-	uint32_t n;
-	uint32_t cap;
-};
-
-static bool put_table(void *ctx, uint64_t off)
-{
-	struct zero_list *z = ctx;
-
-	if (z->n == z->cap) {
-		uint32_t cap = z->cap ? z->cap * 2u : 64u;
-		uint64_t *nv = malloc((size_t)cap * sizeof(uint64_t));
-		if (nv == NULL)
-			return false;
-		if (z->n)
-			memcpy(nv, z->v, (size_t)z->n * sizeof(uint64_t));
-		free(z->v);
-		z->v = nv;
-		z->cap = cap;
-	}
-	z->v[z->n++] = off;
-	return true;
-}
-
 /* The expansion's I/O straight on the file (test tool). */
 struct fd_io {
 	int fd;
@@ -291,7 +265,7 @@ int main(int argc, char **argv)
 		}
 		/* As instar's guest: name every table with zero entries, for
 		 * the expansion a downgrade makes. */
-		const struct amend_zero_sink sink = { put_table, &zeros };
+		const struct amend_zero_sink sink = { zero_list_put, &zeros };
 		enum amend_scan_reach reach =
 			amend_scan_reach(old_cluster, len, &req);
 		enum amend_status ss = amend_scan_tables_zeros(

@@ -1,9 +1,11 @@
 /*
- * table_reader.c — test-only batched readers (see table_reader.h).
+ * table_reader.c — test-only batched readers, and the list of tables a
+ * downgrade's scan names (see table_reader.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "tests/tools/table_reader.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,5 +58,24 @@ bool table_mem_read(void *ctx, const struct qcow2_read *r, uint32_t n)
 		memcpy(r[i].buf, m->bytes + r[i].offset, (size_t)have);
 		memset(r[i].buf + have, 0, (size_t)(r[i].len - have));
 	}
+	return true;
+}
+
+bool zero_list_put(void *ctx, uint64_t l2_offset)
+{
+	struct zero_list *z = ctx;
+
+	if (z->n == z->cap) {
+		uint32_t cap = z->cap ? z->cap * 2u : 64u;
+		uint64_t *nv = malloc((size_t)cap * sizeof(uint64_t));
+		if (nv == NULL)
+			return false;
+		if (z->n)
+			memcpy(nv, z->v, (size_t)z->n * sizeof(uint64_t));
+		free(z->v);
+		z->v = nv;
+		z->cap = cap;
+	}
+	z->v[z->n++] = l2_offset;
 	return true;
 }
