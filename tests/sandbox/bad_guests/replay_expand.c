@@ -10,8 +10,6 @@
  * expansion rules (src/image/expand.h) are shown. Built only into
  * //tests/validate:instar_replay_expand. */
 #include "guest/virtio_blk_drv.h"
-#include "src/amend/amend_request.h"
-#include "src/qcow2/qcow2_format.h"
 #include "tests/sandbox/bad_guests/report.h"
 
 #define CTL_MAGIC 0x4e41505845524e49ull   /* "INREXPAN" little-endian */
@@ -50,25 +48,10 @@ void guest_main(void)
 	blob_sectors = (c.blob_bytes + GUEST_SECTOR_SIZE - 1) / GUEST_SECTOR_SIZE;
 	if (blob_sectors > ctl_sector)
 		guest_stop();
-	for (uint32_t done = 0; done < blob_sectors;) {
-		uint32_t n = blob_sectors - done < 128 ? blob_sectors - done : 128;
-		if (vblk_read(ctl_sector - blob_sectors + done,
-			      region + (uint64_t)done * GUEST_SECTOR_SIZE, n) != VBLK_OK)
-			guest_stop();
-		done += n;
-	}
+	bad_read_sectors(ctl_sector - blob_sectors, region, blob_sectors);
 	if (vblk_write(0, tail, sectors) != VBLK_OK)
 		guest_stop();
-	uint32_t compat = p->request.arg[0], want_lazy = p->request.arg[1];
-	uint32_t version = compat != AMEND_COMPAT_KEEP
-				   ? compat
-				   : (uint32_t)hdr[QCOW2_OFF_VERSION + 3];
-	uint32_t lazy = want_lazy == AMEND_LAZY_ON ? 1u : 0u;
-	if (want_lazy == AMEND_LAZY_KEEP && version == 3 &&
-	    hdr[QCOW2_OFF_VERSION + 3] == 3)
-		lazy = hdr[QCOW2_OFF_COMPAT + 7] & 1u;
 	((volatile struct guest_result *)(uintptr_t)GUEST_RESULT_GPA)->report_len =
 		c.blob_bytes;
-	bad_report(AMEND_CHANGED, GUEST_ACTION_AMENDED, version, lazy, 1,
-		   p->cluster_size, sectors);
+	bad_report_requested(p, hdr, sectors);
 }

@@ -49,13 +49,7 @@ void guest_main(void)
 	blob_sectors = (c.blob_bytes + GUEST_SECTOR_SIZE - 1) / GUEST_SECTOR_SIZE;
 	if (blob_sectors > last)
 		guest_stop();
-	for (uint32_t done = 0; done < blob_sectors;) {
-		uint32_t n = blob_sectors - done < 128 ? blob_sectors - done : 128;
-		if (vblk_read(last - blob_sectors + done,
-			      region + (uint64_t)done * GUEST_SECTOR_SIZE, n) != VBLK_OK)
-			guest_stop();
-		done += n;
-	}
+	bad_read_sectors(last - blob_sectors, region, blob_sectors);
 	if (c.write_disk)
 		(void)vblk_write(0, sector, 1);
 	for (uint32_t i = 0; i < c.flushes; i++) {

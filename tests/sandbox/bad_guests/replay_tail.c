@@ -6,8 +6,6 @@
  * from a doctored header: whatever the test appends is what the host's
  * validator is shown. Built only into //tests/validate:instar_replay_tail. */
 #include "guest/virtio_blk_drv.h"
-#include "src/amend/amend_request.h"
-#include "src/qcow2/qcow2_format.h"
 #include "tests/sandbox/bad_guests/report.h"
 
 void guest_main(void)
@@ -21,14 +19,5 @@ void guest_main(void)
 	    vblk_read(vblk_capacity() - sectors, tail, sectors) != VBLK_OK ||
 	    vblk_write(0, tail, sectors) != VBLK_OK)
 		guest_stop();
-	uint32_t compat = p->request.arg[0], want_lazy = p->request.arg[1];
-	uint32_t version = compat != AMEND_COMPAT_KEEP
-				   ? compat
-				   : (uint32_t)hdr[QCOW2_OFF_VERSION + 3];
-	uint32_t lazy = want_lazy == AMEND_LAZY_ON ? 1u : 0u;
-	if (want_lazy == AMEND_LAZY_KEEP && version == 3 &&
-	    hdr[QCOW2_OFF_VERSION + 3] == 3)
-		lazy = hdr[QCOW2_OFF_COMPAT + 7] & 1u;
-	bad_report(AMEND_CHANGED, GUEST_ACTION_AMENDED, version, lazy, 1,
-		   p->cluster_size, sectors);
+	bad_report_requested(p, hdr, sectors);
 }
