@@ -389,6 +389,8 @@ static enum expand_err place_new(struct walk *w, uint64_t rc, uint64_t *pos)
 		return EXPAND_ERR_REFCOUNT;
 	switch (w->ph) {
 	case PH_PLAN:
+		if (pl.block_created)
+			p->new_blocks++;
 		if (pl.block_is_new)
 			return EXPAND_OK;
 		/* An existing block: the cluster past the old end of the
@@ -943,7 +945,6 @@ enum expand_err expand_prepare(struct expand_plan *p,
 		e = walk_all(&w);
 	if (e == EXPAND_OK) {
 		p->new_end = p->new_clusters != 0 ? w.a.next : file_size;
-		p->new_blocks = 0;
 		if (p->new_clusters != 0 && !can_grow)
 			e = EXPAND_ERR_GROW;
 		if (p->new_end > expand_max_end(h, file_size))
@@ -962,18 +963,6 @@ enum expand_err expand_prepare(struct expand_plan *p,
 			e = EXPAND_ERR_NOMEM;
 		for (uint64_t k = 0; k < p->n_targets && e == EXPAND_OK; k++)
 			e = refcount_of(p, io, p->targets[k], &p->target_rc[k]);
-	}
-	if (e == EXPAND_OK) {
-		/* New blocks: the allocation's replay counts them. */
-		struct alloc a;
-		struct placed pl;
-
-		alloc_init(p, &a);
-		for (uint64_t k = 0; k < p->new_clusters && e == EXPAND_OK; k++) {
-			e = alloc_one(p, &a, &pl);
-			if (pl.block_created)
-				p->new_blocks++;
-		}
 	}
 	if (e == EXPAND_OK) {
 		uint8_t *referenced = calloc(p->n_tables, 1);
